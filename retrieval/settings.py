@@ -1,0 +1,120 @@
+"""One settings object, read once from the environment and `.env`, then passed down.
+
+No other module reads `os.environ`. Every field here is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+from platformdirs import user_data_dir
+
+from retrieval.errors import ConfigError
+
+DEFAULT_EMBEDDINGS = "minilm-l6-int8"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob newsbot has. Build it with `Settings.load()`; tests use `Settings(data_dir=...)`."""
+
+    # -- storage -------------------------------------------------------------------------
+    data_dir: Path = field(default_factory=lambda: Path(user_data_dir("newsbot")))
+    collection: str = "news"  # name prefix of the Chroma collections
+    chroma_host: str = ""  # set to use a Chroma server (`chroma run`) instead of data_dir
+    chroma_port: int = 8000
+
+    # -- ingest --------------------------------------------------------------------------
+    max_file_mb: float = 20.0  # larger input files are skipped with a message
+    chunk_sentences: int = 5  # sentences per retrieval chunk
+    chunk_overlap: int = 1  # sentences shared by consecutive chunks
+
+    # -- embeddings ----------------------------------------------------------------------
+    # "minilm-l6-int8" (built in, offline), "ollama:<model>" or "openai:<model>"
+    embeddings: str = DEFAULT_EMBEDDINGS
+    embeddings_base_url: str = ""  # for ollama / OpenAI-compatible embedding servers
+    threads: int = 0  # ONNX threads; 0 = all cores
+    embed_batch: int = 64
+
+    # -- answering -----------------------------------------------------------------------
+    answerer: str = "extractive"  # "extractive", "ollama" or "openai"
+    llm_model: str = ""
+    llm_base_url: str = ""
+    llm_api_key: str = ""  # OPENAI_API_KEY also works
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 400  # longest LLM answer, in tokens (short cited answers need few)
+    top_k: int = 8  # sentences handed to the answerer
+    max_question_chars: int = 1000
+
+    # -- discord -------------------------------------------------------------------------
+    discord_token: str = ""
+    discord_guilds: tuple[int, ...] = ()  # allowlist; empty = every guild
+    discord_channels: tuple[int, ...] = ()  # allowlist; empty = every channel
+    discord_admin_role: str = ""  # role name allowed to /ingest besides administrators
+    discord_rate_per_minute: float = 6.0  # questions per user per minute
+    discord_burst: int = 3
+    discord_max_concurrent: int = 4
+    discord_shards: int = 0  # 0 = let discord.py choose (AutoShardedBot)
+
+    # -- feeds ---------------------------------------------------------------------------
+    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
+    fetch_timeout: float = 20.0
+    max_page_mb: float = 5.0
+    refresh_every: str = ""  # e.g. "15m" for the Discord bot's background refresh
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @classmethod
+    def load(cls, env_file: str | os.PathLike | None = ".env", **overrides) -> Settings:
+        """Settings from `.env` (if present) overlaid by the process environment, then overrides."""
+        env: dict[str, str | None] = {}
+        if env_file and Path(env_file).is_file():
+            env.update(dotenv_values(env_file))
+        env.update(os.environ)
+        return cls.from_mapping(env, **overrides)
+
+    @classmethod
+    def from_mapping(cls, env: dict, **overrides) -> Settings:
+        values = {}
+        for f in fields(cls):
+            for name in _ENV_NAMES.get(f.name, ("NEWSBOT_" + f.name.upper(),)):
+                raw = env.get(name)
+                if raw is not None and str(raw).strip() != "":
+                    values[f.name] = _parse(f.name, name, str(raw).strip(), f.type)
+                    break
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+# Settings known by a conventional name outside the NEWSBOT_ prefix.
+_ENV_NAMES = {
+    "chroma_host": ("CHROMA_HOST",),
+    "chroma_port": ("CHROMA_PORT",),
+    "discord_token": ("DISCORD_TOKEN",),
+    "llm_api_key": ("NEWSBOT_LLM_API_KEY", "OPENAI_API_KEY"),
+}
+
+
+def _parse(attr: str, name: str, raw: str, type_: str):
+    try:
+        if type_ == "Path":
+            return Path(raw).expanduser()
+        if type_ == "int":
+            return int(raw)
+        if type_ == "float":
+            return float(raw)
+        if type_ == "bool":
+            return raw.lower() in ("1", "true", "yes", "on")
+        if type_.startswith("tuple[int"):
+            return tuple(int(p) for p in raw.replace(";", ",").split(",") if p.strip())
+        return raw
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not valid for {attr} ({type_}); fix it in .env or the environment") from None

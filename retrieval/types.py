@@ -1,0 +1,144 @@
+"""The small typed records that flow through newsbot, defined once.
+
+Data flows one way: Article -> Sentence -> Chunk -> index -> Hit -> Answer(Citation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import asdict, dataclass, field
+
+
+def content_id(title: str, text: str) -> str:
+    """Stable article id derived from the content, so the same text under two names is one article."""
+    norm = unicodedata.normalize("NFC", f"{title.strip()}\n\n{text.strip()}")
+    return "a" + hashlib.sha256(norm.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article, normalised. `key` is where it came from (file path or URL)."""
+
+    title: str
+    text: str
+    source: str = ""
+    url: str = ""
+    published_at: str = ""  # ISO 8601 in UTC ("2024-12-27T00:00:00Z"), "" when unknown
+    author: str = ""
+    key: str = ""  # file path or URL: a new text under the same key replaces the old article
+    external_id: str = ""  # the id the input gave, if any
+    title_is_derived: bool = False  # True when the title was made from the text, not given
+
+    @property
+    def id(self) -> str:
+        return content_id(self.title, self.text)
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article's metadata as stored in the index (no text)."""
+
+    id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    author: str = ""
+    key: str = ""
+    n_sentences: int = 0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence with exact character offsets into its article's text: text == article.text[start:end]."""
+
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}:s{self.index}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive whole sentences [first, last] of one article."""
+
+    article_id: str
+    index: int
+    first: int
+    last: int
+    start: int
+    end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}:c{self.index}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked sentence returned by search, with its article and neighbouring text."""
+
+    sentence: Sentence
+    article: ArticleInfo
+    score: float
+    context: str = ""  # the sentence with its neighbours, for readers and LLM prompts
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered citation that resolves to one stored sentence."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    sentence_index: int
+    quote: str  # exactly the stored sentence
+    link: str = ""  # url with a #:~:text= fragment pointing at the sentence, "" without a url
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("link")
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every answerer returns and every front end renders."""
+
+    question: str
+    answer: str
+    abstained: bool
+    backend: str
+    citations: tuple[Citation, ...] = ()
+    note: str = ""  # one line for the user, e.g. why the LLM answer fell back to extractive
+    standalone_question: str = ""  # the question after the condense step
+    hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+
+    def to_json(self) -> dict:
+        """The stable `--json` schema documented in the README."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "backend": self.backend,
+            "citations": [c.to_json() for c in self.citations],
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that was not ingested, with a one-line reason that says what to do."""
+
+    key: str  # file path (with ":line" for a JSONL record) or URL
+    reason: str

@@ -1,0 +1,109 @@
+"""Shared fixtures: a temp data dir per test, one embedding model and one seeded engine per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from retrieval.embeddings import MiniLMEmbeddings
+from retrieval.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SHARED = REPO.parent / "shared"
+DATASETS = SHARED / "datasets"
+SEED_QUESTION = "How many people did Venezuela release?"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """No test reads the developer's .env or writes to their real data folder."""
+    for name in list(os.environ):
+        if name.startswith("NEWSBOT_") or name in ("CHROMA_HOST", "CHROMA_PORT", "DISCORD_TOKEN", "OPENAI_API_KEY"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path_factory.mktemp("default-data")))
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", threads=1)
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> MiniLMEmbeddings:
+    return MiniLMEmbeddings(threads=1)
+
+
+@pytest.fixture(scope="session")
+def seed_settings(tmp_path_factory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("seed-data"), threads=1)
+
+
+@pytest.fixture(scope="session")
+def seed_engine(seed_settings):
+    """An Engine over a real on-disk index of `seeds/` (the Venezuela article). Treat as read-only."""
+    from retrieval.engine import Engine
+
+    engine = Engine.open(seed_settings)
+    engine.ingest_paths([SEEDS])
+    return engine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_newsbot(*args: str, data_dir: Path, input: str | None = None, env: dict | None = None, timeout: float = 120):
+    """Run the real `newsbot` CLI in a subprocess, as a user would."""
+    full_env = {**os.environ, "NEWSBOT_DATA_DIR": str(data_dir), "NEWSBOT_THREADS": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on 127.0.0.1 (CI installs chromadb, which ships the CLI)."""
+    exe = shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the `chroma` command is missing: `pip install -e .[dev]` installs it with chromadb")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma run exited with code {proc.returncode}")
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start listening within 60 s")
+    yield ("127.0.0.1", port)
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
