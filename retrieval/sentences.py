@@ -1,0 +1,121 @@
+"""Split an article's text into sentences with exact character offsets.
+
+Line breaks are hard boundaries (news exports put one paragraph per line, and a line such as
+"Also Read: ..." has no full stop but is still its own unit). Inside a line, blingfire's
+sentence model decides; it was chosen by `benchmarks/sentences.py` (accuracy on tricky news
+cases and speed on the BBC set). A library only ever contributes *cut points*: the sentences
+are the whitespace-stripped pieces between cuts, so no character can be lost or shifted
+whatever the library returns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import blingfire
+
+from retrieval.types import Sentence
+
+# Runs of characters without a line break; str.splitlines' separators count as breaks.
+_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+# Post-fixes for blingfire's systematic errors on news text, found by diffing it against
+# syntok on the BBC set (see benchmarks/sentences.py). Kept small: each rule names one error.
+
+# Words that end with a full stop before a name without ending the sentence ("Mr. Smith").
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sen rep gov gen col capt lt sgt rev st sir jr sr mt ft ave rd
+    dept univ vs v al cf approx eg ie
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+# ...and before a number ("No. 10", "Jan. 2023", "vol. 2", "c. 1900").
+_TAKES_NUMBER = frozenset(
+    """no nos vol vols fig figs art sec ch pt pp p c ca est op vs v approx
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+# A full stop (maybe inside closing quotes) then space then a capital or digit, maybe quoted;
+# or a missing space between two sentences ("..of the tsunami.Steve will..").
+_CANDIDATE = re.compile(r"\.[\"'’”»]*(?=\s+[\"'‘“«]?[A-Z0-9]|[A-Z][a-z])")
+# The word a full stop ends: letters with & or - inside, nothing dotted like "U.S".
+_LAST_WORD = re.compile(r"(?:^|[\s(\"'‘“«])([^\W\d_](?:[^\W\d_]|[&\-])*)\.[\"'’”»]*$")
+_INITIAL = re.compile(r"(?:^|[\s(\"'‘“«])[A-Z]\.$")
+_FIRST_WORD = re.compile(r"[\"'‘“«(]*([^\W\d_]+)")
+
+_SIDE = 40  # characters either side of a cut that the rules look at
+
+Segmenter = Callable[[str], list[tuple[int, int]]]
+
+
+def blingfire_spans(line: str) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) within one line, as blingfire finds them."""
+    return blingfire.text_to_sentences_and_offsets(line)[1]
+
+
+def _wrong_cut(before: str, after: str) -> bool:
+    """True for a model's cut that splits one sentence: before "he asked", a name, or a number."""
+    before, after = before.rstrip(), after.lstrip()
+    first = _FIRST_WORD.match(after)
+    if first and first.group(1).islower():
+        return True  # '..the first place?" he asked.' or '..Corp. reported'
+    last = _LAST_WORD.search(before)
+    word = last.group(1).lower() if last else ""
+    if after[:1].isdigit():
+        return word in _TAKES_NUMBER  # "No. 10", "Jan. 2023"
+    return bool(_INITIAL.search(before)) or word in _ABBREVIATIONS  # "J. K. Rowling", "Mr. Smith"
+
+
+def _missed_cut(before: str, after: str) -> bool:
+    """True where blingfire misses an end: "..to customers. 12% of..", "..in the US. The..", "..cash in. Anti-.."."""
+    last = _LAST_WORD.search(before)
+    if not last or len(last.group(1)) < 2:
+        return False
+    if not after[:1].isspace() and not last.group(1).islower():
+        return False  # "Bungie.Org" is a name, "tsunami.Steve" a missing space
+    abbreviations = _TAKES_NUMBER if after.lstrip(" \"'‘“«")[:1].isdigit() else _ABBREVIATIONS
+    return last.group(1).lower() not in abbreviations
+
+
+def _fix_cuts(line: str, ends: list[int]) -> list[int]:
+    cuts = set(ends)
+    # The rules look at a few words either side; short slices keep them linear in the line.
+    for m in _CANDIDATE.finditer(line):
+        e = m.end()
+        if e not in cuts and _missed_cut(line[max(0, e - _SIDE) : e], line[e : e + _SIDE]):
+            cuts.add(e)
+    kept, prev = [], 0
+    for e in sorted(cuts):
+        if not _wrong_cut(line[max(prev, e - _SIDE) : e], line[e : e + _SIDE]):
+            kept.append(e)
+            prev = e
+    return kept
+
+
+def sentence_spans(text: str, segment: Segmenter = blingfire_spans, fix: bool = True) -> list[tuple[int, int]]:
+    """Exact (start, end) spans of the sentences of `text`, in order, trimmed of whitespace."""
+    spans: list[tuple[int, int]] = []
+    for m in _LINE.finditer(text):
+        line = m.group()
+        if line.isspace():
+            continue
+        ends = sorted({e for _, e in segment(line) if 0 < e < len(line)})
+        if fix:
+            ends = _fix_cuts(line, ends)
+        prev = 0
+        for e in [*ends, len(line)]:
+            piece = line[prev:e]
+            stripped = piece.strip()
+            if stripped:
+                lead = len(piece) - len(piece.lstrip())
+                start = m.start() + prev + lead
+                spans.append((start, start + len(stripped)))
+            prev = e
+    return spans
+
+
+def split_sentences(article_id: str, text: str) -> list[Sentence]:
+    """The sentences of `text`, indexed 0..n-1, with `s.text == text[s.start:s.end]`."""
+    return [
+        Sentence(article_id=article_id, index=i, start=a, end=b, text=text[a:b])
+        for i, (a, b) in enumerate(sentence_spans(text))
+    ]
