@@ -9,25 +9,29 @@ import click
 
 from bot.cli import fail, friendly_errors, main, pass_settings
 from retrieval.engine import Engine
+from retrieval.index import IngestReport
 from retrieval.settings import Settings
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--url", "urls", multiple=True, help="Fetch an article page (repeatable); its main text is extracted.")
 @click.option("--prune", is_flag=True, help="Also delete articles whose file under the given folders is gone.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: only on a terminal).")
 @pass_settings
 @friendly_errors
-def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, progress: bool | None) -> None:
+def ingest(settings: Settings, paths: tuple[Path, ...], urls: tuple[str, ...], prune: bool, progress: bool | None) -> None:
     """Add articles from files and folders (.txt .md .json .jsonl .html) to the index.
 
     Re-running is cheap: unchanged articles are not embedded again, changed files replace their
     old version, and the same text under two names is stored once.
     """
-    if not paths:
-        fail("give at least one file or folder, e.g. `newsbot ingest seeds/`", 2)
+    if not paths and not urls:
+        fail("give at least one file or folder (e.g. `newsbot ingest seeds/`) or --url URL", 2)
     engine = Engine.open(settings)
-    report = engine.ingest_paths(paths, prune=prune, progress=progress)
+    report = engine.ingest_paths(paths, prune=prune, progress=progress) if paths else IngestReport()
+    for url in urls:
+        report.merge(engine.ingest_url(url))
     for item in report.skipped:
         click.echo(click.style("skipped ", fg="yellow") + f"{item.key}: {item.reason}", err=True)
     click.echo(report.summary())

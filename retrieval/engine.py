@@ -9,7 +9,7 @@ from pathlib import Path
 from retrieval.index import IngestReport, NewsIndex
 from retrieval.ingest import ingest_paths
 from retrieval.settings import Settings
-from retrieval.types import Answer, Hit
+from retrieval.types import Answer, Hit, Skipped
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"  # the built-in default corpus
 
@@ -66,6 +66,16 @@ class Engine:
         self, paths: Iterable[str | Path], prune: bool = False, progress: bool | None = False
     ) -> IngestReport:
         return ingest_paths(self.index, paths, self.settings, prune=prune, progress=progress)
+
+    def ingest_url(self, url: str) -> IngestReport:
+        """Fetch one article page; a failure is reported as a skipped item, never raised."""
+        from retrieval.errors import FetchError
+        from retrieval.feeds import ingest_url
+
+        try:
+            return ingest_url(self.index, url, self.settings)
+        except FetchError as exc:
+            return IngestReport(skipped=[Skipped(url, str(exc))])
 
     def ensure_seeded(self) -> IngestReport | None:
         """Ingest the built-in seed corpus into an empty index, so a first question just works."""

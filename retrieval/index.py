@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ from retrieval.types import Article, ArticleInfo, Chunk, Sentence, Skipped
 log = logging.getLogger(__name__)
 
 WRITE_BATCH_ARTICLES = 48  # articles embedded and written together: bigger ONNX and Chroma batches
-CHROMA_MAX_BATCH = 4000  # below chromadb's max_batch_size on every backend seen
+CHROMA_MAX_BATCH = 4000
+STALE_PENDING_S = 900  # a pending article this old was left by a dead writer (server mode)  # below chromadb's max_batch_size on every backend seen
 
 
 @dataclass
@@ -100,6 +102,7 @@ class NewsIndex:
         self.embeddings = embeddings
         self.model_name = settings.embeddings
         self._write_lock = threading.Lock()
+        self._writer_id = uuid.uuid4().hex[:12]
         ef = NewsbotEmbeddingFunction.__new__(NewsbotEmbeddingFunction)
         ef.spec, ef.base_url, ef.threads, ef._model = (
             settings.embeddings,
@@ -339,8 +342,16 @@ class NewsIndex:
     # -- internals ---------------------------------------------------------------------------
 
     def _recover(self) -> None:
-        """Remove what a killed writer left half-written (articles still marked pending)."""
-        for aid, _ in self._article_records(where={"status": "pending"}):
+        """Remove what a killed writer left half-written (articles still marked pending).
+
+        On a Chroma server other processes may be writing right now, so only their pending
+        records older than STALE_PENDING_S count as abandoned.
+        """
+        now = time.time()
+        for aid, meta in self._article_records(where={"status": "pending"}):
+            if self.settings.chroma_host and meta.get("writer") != self._writer_id:
+                if now - float(meta.get("pending_since", 0)) < STALE_PENDING_S:
+                    continue
             log.warning("removing partially written article %s left by an interrupted ingest", aid)
             self._delete(aid)
 
@@ -397,6 +408,8 @@ class NewsIndex:
                 "n_sentences": len(sentences),
                 "n_chunks": len(chunks),
                 "status": "pending",
+                "writer": self._writer_id,
+                "pending_since": int(time.time()),
             }
             art_ids.append(article.id)
             art_docs.append(article.text)
