@@ -8,9 +8,13 @@ from pathlib import Path
 import click
 
 from bot.cli import fail, friendly_errors, main, pass_settings
-from retrieval.engine import Engine
-from retrieval.index import IngestReport
 from retrieval.settings import Settings
+
+
+def _engine(settings: Settings):
+    from retrieval.engine import Engine  # imported here: chromadb and onnxruntime take seconds to load
+
+    return Engine.open(settings)
 
 
 @main.command()
@@ -28,7 +32,9 @@ def ingest(settings: Settings, paths: tuple[Path, ...], urls: tuple[str, ...], p
     """
     if not paths and not urls:
         fail("give at least one file or folder (e.g. `newsbot ingest seeds/`) or --url URL", 2)
-    engine = Engine.open(settings)
+    from retrieval.index import IngestReport
+
+    engine = _engine(settings)
     report = engine.ingest_paths(paths, prune=prune, progress=progress) if paths else IngestReport()
     for url in urls:
         report.merge(engine.ingest_url(url))
@@ -46,7 +52,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], urls: tuple[str, ...], p
 @friendly_errors
 def stats(settings: Settings, as_json: bool) -> None:
     """What the index holds: articles, sentences, chunks, sources, date range, size on disk."""
-    figures = Engine.open(settings).stats()
+    figures = _engine(settings).stats()
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False))
         return
@@ -71,7 +77,7 @@ def stats(settings: Settings, as_json: bool) -> None:
 @friendly_errors
 def delete(settings: Settings, article_ids: tuple[str, ...]) -> None:
     """Remove articles (with all their sentences and chunks) by id."""
-    engine = Engine.open(settings)
+    engine = _engine(settings)
     missing = [a for a in article_ids if not engine.index.delete_article(a)]
     for a in article_ids:
         if a not in missing:

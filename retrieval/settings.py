@@ -43,14 +43,14 @@ class Settings:
     answerer: str = "extractive"  # "extractive", "ollama" or "openai"
     llm_model: str = ""
     llm_base_url: str = ""
-    llm_api_key: str = ""  # OPENAI_API_KEY also works
+    llm_api_key: str = field(default="", repr=False)  # OPENAI_API_KEY also works; never printed
     llm_timeout: float = 60.0
     llm_max_tokens: int = 400  # longest LLM answer, in tokens (short cited answers need few)
     top_k: int = 8  # sentences handed to the answerer
     max_question_chars: int = 1000
 
     # -- discord -------------------------------------------------------------------------
-    discord_token: str = ""
+    discord_token: str = field(default="", repr=False)  # never in reprs, logs or tracebacks
     discord_guilds: tuple[int, ...] = ()  # allowlist; empty = every guild
     discord_channels: tuple[int, ...] = ()  # allowlist; empty = every channel
     discord_admin_role: str = ""  # role name allowed to /ingest besides administrators

@@ -1,0 +1,115 @@
+"""Rewrite a follow-up question into a standalone one, without an LLM.
+
+"and how many remain in jail?" after "How many people did Venezuela release?" becomes
+"and how many remain in jail? (Venezuela people release)": the earlier turn's names and topic
+words are carried over, so retrieval never sees a bare pronoun or an elliptical question.
+A question that already names its topic is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+MAX_CARRIED = 8  # terms carried from earlier turns; more drowns the new question's own words
+
+# Openings that lean on the previous turn ("and ...", "what about ...", "why?").
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|and what|and how|what else|why|why not|"
+    r"how come|anything else|any more|more on|tell me more|same for|what of|is that|was that|"
+    r"did they|do they|does it|did it|did he|did she|is it|are they|were they)\b",
+    re.IGNORECASE,
+)
+# Words that point back to something named earlier.
+_ANAPHORA = frozenset(
+    ["he", "she", "it", "they", "them", "their", "theirs", "his", "her", "hers", "its", "him", "this", "that", "these", "those", "there", "then", "such", "same", "former", "latter", "other", "others", "one", "ones"]
+)
+# Question and filler words that carry no topic of their own.
+_FUNCTION = frozenset(
+    ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "a", "an", "the", "and", "or", "but", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "about", "as", "into", "than", "then", "also", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "has", "have", "had", "not", "no", "yes", "many", "much", "more", "most", "less", "few", "any", "some", "all", "each", "every", "other", "else", "own", "i", "me", "my", "we", "our", "you", "your", "please", "tell", "say", "said", "says", "know", "think", "happen", "happened", "happening", "now", "still", "again", "yet", "ever", "just", "only", "really", "very", "remain", "remains", "remained", "left"]
+)
+_WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
+_CITATION = re.compile(r"\[\d+\]")
+
+
+def condense_question(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """A standalone version of `question` given earlier (question, answer) turns."""
+    q = " ".join((question or "").split())
+    if not history or not q or not is_follow_up(q):
+        return q
+    carried = _carried_terms(history)
+    own = {w.casefold() for w in _WORD.findall(q)}
+    extra = [t for t in carried if t.casefold() not in own][:MAX_CARRIED]
+    if not extra:
+        return q
+    return f"{q} ({' '.join(extra)})"
+
+
+def is_follow_up(question: str) -> bool:
+    """True when the question leans on an earlier turn: a pronoun, an elliptical opening, no topic words."""
+    words = _WORD.findall(question)
+    lowered = [w.casefold().strip(".'’") for w in words]
+    if _FOLLOW_UP_START.match(question):
+        return True
+    if any(w in _ANAPHORA for w in lowered):
+        return True
+    topic = [w for w in lowered if w not in _FUNCTION]
+    return len(topic) <= 1
+
+
+def _carried_terms(history: Sequence[tuple[str, str]]) -> list[str]:
+    """Names and topic words of the latest turn that had any, then of the answer to it."""
+    standalone: list[str] = []
+    # Replay the history so a follow-up to a follow-up still carries the original topic.
+    for i, (prev_q, _) in enumerate(history):
+        prev = " ".join((prev_q or "").split())
+        if i and is_follow_up(prev):
+            prev = condense_question(prev, history[:i])
+        standalone.append(prev)
+    last_q = standalone[-1] if standalone else ""
+    last_a = history[-1][1] if history else ""
+    terms = _topic_terms(last_q)
+    # Names in the previous answer resolve "he"/"she"/"they" when the question had none.
+    for name in _names(_CITATION.sub(" ", last_a or ""))[:3]:
+        if name.casefold() not in {t.casefold() for t in terms}:
+            terms.append(name)
+    return terms
+
+
+def _topic_terms(text: str) -> list[str]:
+    """Names first (kept whole), then the other content words, in order, without repeats."""
+    terms: list[str] = []
+    seen: set[str] = set()
+    for name in _names(text):
+        if name.casefold() not in seen:
+            terms.append(name)
+            seen.add(name.casefold())
+            seen.update(part.casefold() for part in name.split())
+    for w in _WORD.findall(text):
+        word = w.strip(".'’")
+        c = word.casefold()
+        if not c or c in _FUNCTION or c in _ANAPHORA or c in seen:
+            continue
+        terms.append(word)
+        seen.add(c)
+    return terms
+
+
+def _names(text: str) -> list[str]:
+    """Runs of capitalised words, except a lone capital that only starts the text ("Who ...")."""
+    out: list[str] = []
+    run: list[str] = []
+    run_start = 0
+    words = _WORD.findall(text)
+    for i, w in enumerate([*words, ""]):
+        clean = w.strip(".'’")
+        c = clean.casefold()
+        if clean and clean[0].isupper() and c not in _FUNCTION and c not in _ANAPHORA:
+            if not run:
+                run_start = i
+            run.append(clean)
+            continue
+        if run and (run_start > 0 or len(run) > 1):
+            out.append(" ".join(run))
+        run = []
+    return out
