@@ -1,8 +1,8 @@
 """Rewrite a follow-up question into a standalone one, without an LLM.
 
 "and how many remain in jail?" after "How many people did Venezuela release?" becomes
-"and how many remain in jail? (Venezuela people release)": the earlier turn's names and topic
-words are carried over, so retrieval never sees a bare pronoun or an elliptical question.
+"and how many remain in jail? (Venezuela)": the earlier question's names (or, lacking names,
+its topic words) are carried over, so retrieval never sees a bare pronoun or an elliptical question.
 A question that already names its topic is returned unchanged.
 """
 
@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 
 MAX_CARRIED = 8  # terms carried from earlier turns; more drowns the new question's own words
+MAX_CARRIED_WORDS = 4  # topic words carried when the earlier question named nothing
+MAX_ANSWER_NAMES = 1  # names borrowed from the previous answer for a personal pronoun
 
 # Openings that lean on the previous turn ("and ...", "what about ...", "why?").
 _FOLLOW_UP_START = re.compile(
@@ -20,6 +22,10 @@ _FOLLOW_UP_START = re.compile(
     r"did they|do they|does it|did it|did he|did she|is it|are they|were they)\b",
     re.IGNORECASE,
 )
+# "What about <new subject>?": keep the earlier question's predicate, not its subject.
+_SWAP_SUBJECT = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b", re.IGNORECASE)
+# Pronouns that stand for a person or group named in the previous answer.
+_PERSONAL = frozenset(["he", "she", "him", "her", "his", "hers", "they", "them", "their"])
 # Words that point back to something named earlier.
 _ANAPHORA = frozenset(
     ["he", "she", "it", "they", "them", "their", "theirs", "his", "her", "hers", "its", "him", "this", "that", "these", "those", "there", "then", "such", "same", "former", "latter", "other", "others", "one", "ones"]
@@ -27,6 +33,11 @@ _ANAPHORA = frozenset(
 # Question and filler words that carry no topic of their own.
 _FUNCTION = frozenset(
     ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "a", "an", "the", "and", "or", "but", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "about", "as", "into", "than", "then", "also", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "has", "have", "had", "not", "no", "yes", "many", "much", "more", "most", "less", "few", "any", "some", "all", "each", "every", "other", "else", "own", "i", "me", "my", "we", "our", "you", "your", "please", "tell", "say", "said", "says", "know", "think", "happen", "happened", "happening", "now", "still", "again", "yet", "ever", "just", "only", "really", "very", "remain", "remains", "remained", "left"]
+)
+# Capitalised, but never what a pronoun stands for.
+_NOT_NAMES = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 _WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 _CITATION = re.compile(r"\[\d+\]")
@@ -37,7 +48,7 @@ def condense_question(question: str, history: Sequence[tuple[str, str]]) -> str:
     q = " ".join((question or "").split())
     if not history or not q or not is_follow_up(q):
         return q
-    carried = _carried_terms(history)
+    carried = _carried_terms(q, history)
     own = {w.casefold() for w in _WORD.findall(q)}
     extra = [t for t in carried if t.casefold() not in own][:MAX_CARRIED]
     if not extra:
@@ -57,8 +68,14 @@ def is_follow_up(question: str) -> bool:
     return len(topic) <= 1
 
 
-def _carried_terms(history: Sequence[tuple[str, str]]) -> list[str]:
-    """Names and topic words of the latest turn that had any, then of the answer to it."""
+def _carried_terms(question: str, history: Sequence[tuple[str, str]]) -> list[str]:
+    """The topic of the conversation that the follow-up leaves out.
+
+    By default the names in the latest standalone question (else its topic words). "What about
+    Cuba?" swaps the subject, so it takes the earlier question's other topic words instead. A
+    personal pronoun ("when was he elected?") also borrows the first name in the previous answer;
+    never more: an answer's many names would drown the follow-up's own words ("remain in jail").
+    """
     standalone: list[str] = []
     # Replay the history so a follow-up to a follow-up still carries the original topic.
     for i, (prev_q, _) in enumerate(history):
@@ -67,12 +84,17 @@ def _carried_terms(history: Sequence[tuple[str, str]]) -> list[str]:
             prev = condense_question(prev, history[:i])
         standalone.append(prev)
     last_q = standalone[-1] if standalone else ""
-    last_a = history[-1][1] if history else ""
-    terms = _topic_terms(last_q)
-    # Names in the previous answer resolve "he"/"she"/"they" when the question had none.
-    for name in _names(_CITATION.sub(" ", last_a or ""))[:3]:
-        if name.casefold() not in {t.casefold() for t in terms}:
-            terms.append(name)
+    names = _names(last_q)
+    named = {part.casefold() for n in names for part in n.split()}
+    words = [t for t in _topic_terms(last_q) if t.casefold() not in named][:MAX_CARRIED_WORDS]
+    if _SWAP_SUBJECT.match(question) and _names(question):
+        return words
+    terms = names or words
+    if _PERSONAL.intersection(w.casefold() for w in _WORD.findall(question)):
+        last_a = _CITATION.sub(" ", history[-1][1] or "") if history else ""
+        for name in _names(last_a)[:MAX_ANSWER_NAMES]:
+            if name.casefold() not in {t.casefold() for t in terms}:
+                terms.append(name)
     return terms
 
 
@@ -104,7 +126,7 @@ def _names(text: str) -> list[str]:
     for i, w in enumerate([*words, ""]):
         clean = w.strip(".'’")
         c = clean.casefold()
-        if clean and clean[0].isupper() and c not in _FUNCTION and c not in _ANAPHORA:
+        if clean and clean[0].isupper() and c not in _FUNCTION and c not in _ANAPHORA and c not in _NOT_NAMES:
             if not run:
                 run_start = i
             run.append(clean)

@@ -13,7 +13,8 @@ FIRST = ("How many people did Venezuela release?", "88 more people were released
 def test_an_elliptical_follow_up_carries_the_topic_over():
     out = condense_question("and how many remain in jail?", [FIRST])
     assert out.startswith("and how many remain in jail?")
-    assert "Venezuela" in out and "release" in out
+    assert "Venezuela" in out
+    assert "Instagram" not in out  # the previous answer's names would drown "remain in jail"
 
 
 def test_a_self_contained_question_is_unchanged():
@@ -33,8 +34,9 @@ def test_a_pronoun_is_resolved_with_names_from_the_previous_answer():
 
 def test_a_follow_up_to_a_follow_up_keeps_the_original_topic():
     history = [FIRST, ("and how many remain in jail?", "More than 900 political prisoners remain [1].")]
+    assert "Venezuela" in condense_question("and who claimed victory?", history)
     out = condense_question("what about the US?", history)
-    assert "Venezuela" in out and "jail" in out
+    assert "jail" in out and "Venezuela" not in out  # a new subject replaces the old one
 
 
 def test_the_abstention_answer_adds_no_names():
@@ -63,3 +65,12 @@ def test_any_text_gives_a_question_that_keeps_the_original(question, history):
     out = condense_question(question, history)
     assert isinstance(out, str)
     assert " ".join(question.split()) in out
+
+
+def test_follow_ups_retrieve_their_own_answer_on_the_seed_corpus(seed_engine):
+    first = seed_engine.ask("How many people did Venezuela release?")
+    history = [("How many people did Venezuela release?", first.answer)]
+    jail = seed_engine.ask("And how many remain in jail?", history)
+    assert "900" in jail.answer and jail.citations[0].sentence_index == 8
+    victory = seed_engine.ask("and who claimed victory?", history)
+    assert any("Edmundo Gonzalez Urrutia" in c.quote for c in victory.citations)
