@@ -59,8 +59,10 @@ def main(ctx: click.Context, data_dir: Path | None, env_file: str) -> None:
 
 
 # Sub-commands live in their own modules and register here.
-from bot import commands_index  # noqa: E402,F401  (ingest, stats, delete)
-from bot import commands_ask  # noqa: E402,F401  (ask, chat)
-from bot import commands_feeds  # noqa: E402,F401  (feeds add|list|remove|refresh)
-from bot import commands_eval  # noqa: E402,F401  (eval)
-from bot import commands_discord  # noqa: E402,F401  (discord)
+from bot import (
+    commands_ask,  # noqa: E402,F401  (ask, chat)
+    commands_discord,  # noqa: E402,F401  (discord)
+    commands_eval,  # noqa: E402,F401  (eval)
+    commands_feeds,  # noqa: E402,F401  (feeds add|list|remove|refresh)
+    commands_index,  # noqa: E402,F401  (ingest, stats, delete)
+)

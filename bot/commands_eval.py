@@ -10,8 +10,6 @@ import click
 
 from bot.cli import friendly_errors, main, pass_settings
 from retrieval.evaluation.datasets import DATASETS, load_dataset
-from retrieval.evaluation.report import LEGEND, markdown_table, summary_lines, write_outputs
-from retrieval.evaluation.runner import evaluate, parse_configs
 from retrieval.settings import Settings
 
 
@@ -78,6 +76,10 @@ def eval_command(
                    --compare naive,dense,bm25,hybrid,answer --out results/
       newsbot eval --dataset jsonl --path my_questions.jsonl
     """
+    # imported here, not at the top: they load chromadb, onnxruntime and matplotlib
+    from retrieval.evaluation.report import LEGEND, markdown_table, summary_lines, write_outputs
+    from retrieval.evaluation.runner import evaluate, parse_configs
+
     configs = parse_configs(compare)
     if corpus_paths and kind != "jsonl":
         raise click.UsageError("--corpus is for --dataset jsonl; the other datasets bring their own corpus")

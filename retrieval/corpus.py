@@ -43,7 +43,7 @@ import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import charset_normalizer
@@ -393,8 +393,8 @@ def parse_date(value: object) -> str:
     if parsed is None or not 1800 <= parsed.year <= 2200:
         return ""
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _to_datetime(value: object) -> datetime | None:
@@ -409,7 +409,7 @@ def _to_datetime(value: object) -> datetime | None:
         if seconds > 1e11:  # milliseconds, as JavaScript writes them
             seconds /= 1000
         try:
-            return datetime.fromtimestamp(seconds, timezone.utc)
+            return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str) or not value.strip() or len(value) > 100:

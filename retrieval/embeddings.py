@@ -43,7 +43,7 @@ class MiniLMEmbeddings(Embeddings):
     name = DEFAULT_EMBEDDINGS
     dims = 384
 
-    def __init__(self, threads: int = 0, batch_size: int = 64) -> None:
+    def __init__(self, threads: int = 0, batch_size: int = 32) -> None:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
         opts.inter_op_num_threads = 1

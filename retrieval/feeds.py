@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -198,7 +198,7 @@ class _Outcome:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @contextlib.contextmanager
@@ -597,7 +597,7 @@ def _entry_date(entry) -> str:
         parsed = entry.get(name)
         if parsed:
             try:  # feedparser gives UTC struct_time; a bad one (year 0) raises
-                return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                return datetime.fromtimestamp(calendar.timegm(parsed), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             except (OverflowError, ValueError, OSError):
                 continue
     for name in ("published", "updated", "created"):

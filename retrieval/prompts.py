@@ -17,7 +17,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_prompt(name: str) -> str:
     """The text of `prompts/<name>.md`, without its trailing newline."""
     path = PROMPTS_DIR / f"{name}.md"

@@ -62,6 +62,35 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 60) -> bool:
+    """Wait until something listens on 127.0.0.1:port; False on time-out or if `proc` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            if proc is not None and proc.poll() is not None:
+                return False
+            time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server (tests/http_server.py) for feeds and article pages."""
+    from tests.http_server import LocalServer
+
+    with LocalServer() as s:
+        yield s
+
+
+@pytest.fixture
+def fast(settings):
+    """Settings with short fetch timeouts so failure tests stay fast."""
+    return settings.with_(fetch_timeout=0.5)
+
+
 def run_newsbot(*args: str, data_dir: Path, input: str | None = None, env: dict | None = None, timeout: float = 120):
     """Run the real `newsbot` CLI in a subprocess, as a user would."""
     full_env = {**os.environ, "NEWSBOT_DATA_DIR": str(data_dir), "NEWSBOT_THREADS": "1", **(env or {})}
@@ -89,18 +118,9 @@ def chroma_server(tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with code {proc.returncode}")
-            time.sleep(0.2)
-    else:
+    if not wait_for_port(port, proc):
         proc.kill()
-        pytest.fail("chroma run did not start listening within 60 s")
+        pytest.fail(f"chroma run did not start listening within 60 s (exit code {proc.poll()})")
     yield ("127.0.0.1", port)
     proc.terminate()
     try:

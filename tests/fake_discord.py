@@ -20,8 +20,9 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import discord
@@ -260,7 +261,7 @@ class FakeDiscord:
 
     def _snowflake(self) -> int:
         # Real-looking ids whose embedded timestamps increase, so `before=`/history ordering works.
-        return discord.utils.time_snowflake(dt.datetime.now(dt.timezone.utc)) + next(self._ids)
+        return discord.utils.time_snowflake(dt.datetime.now(dt.UTC)) + next(self._ids)
 
     @staticmethod
     def _user_payload(uid: int, name: str, *, bot: bool = False) -> dict:
@@ -450,7 +451,7 @@ class FakeDiscord:
                     raise AssertionError(f"timed out waiting; last requests: {[(r.method, r.path, r.status) for r in self.requests[-8:]]}")
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 result = predicate()
             return result
@@ -642,7 +643,7 @@ class FakeDiscord:
         ref = body.get("message_reference")
         msg = {
             "id": str(self._snowflake()), "channel_id": str(cid), "author": author, "content": content,
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(), "edited_timestamp": None, "tts": False,
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(), "edited_timestamp": None, "tts": False,
             "mention_everyone": everyone, "mentions": [users[str(u)] for u in user_ids if str(u) in users],
             "mention_roles": [str(r) for r in role_ids], "attachments": [], "embeds": body.get("embeds") or [],
             "components": body.get("components") or [], "pinned": False, "type": kind,
@@ -696,10 +697,10 @@ class FakeDiscord:
                   "owner_id": self.bot_user["id"], "last_message_id": None, "rate_limit_per_user": 0,
                   "message_count": 0, "member_count": 1, "flags": 0, "total_message_sent": 0,
                   "thread_metadata": {"archived": False, "auto_archive_duration": body.get("auto_archive_duration", 1440),
-                                      "archive_timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
+                                      "archive_timestamp": dt.datetime.now(dt.UTC).isoformat(),
                                       "locked": False},
                   "member": {"id": mid, "user_id": self.bot_user["id"], "join_timestamp":
-                             dt.datetime.now(dt.timezone.utc).isoformat(), "flags": 0}}
+                             dt.datetime.now(dt.UTC).isoformat(), "flags": 0}}
         self.channels[int(mid)] = thread
         self.messages[int(mid)] = []
         await self.dispatch("THREAD_CREATE", dict(thread, newly_created=True))

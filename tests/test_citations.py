@@ -6,7 +6,9 @@ import re
 from urllib.parse import unquote
 
 import numpy as np
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from retrieval.citations import (
     complete_sentences,

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.discord_app import NewsBot, TokenBucket, conversation_pairs, strip_mentions, thread_name
 from bot.render_discord import (
@@ -315,7 +317,7 @@ def test_shard_count_setting_runs_that_many_shards(run, seed_engine, monkeypatch
         assert w.bot.shard_count == 2
         for guild, user in ((w.guild, w.alice), (w.extra["guild"], w.extra["user"])):
             inter = await w.fake.slash("ask", user, guild["channels"][0], {"question": SEED_QUESTION})
-            await w.fake.wait_for(lambda: _done(inter))
+            await w.fake.wait_for(lambda inter=inter: _done(inter))
             assert "88" in inter.original["content"]
 
     run(scenario, seed_engine, prepare, discord_shards=2)

@@ -23,22 +23,7 @@ from retrieval.feeds import (
 )
 from retrieval.fetch import Fetcher, canonical_url
 from retrieval.index import NewsIndex
-
-try:  # the local HTTP server lives with the fetch tests
-    from test_fetch import FIXTURES, LocalServer, Route
-except ImportError:  # pragma: no cover - when tests/ is a package
-    from tests.test_fetch import FIXTURES, LocalServer, Route
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as s:
-        yield s
-
-
-@pytest.fixture
-def fast(settings):
-    return settings.with_(fetch_timeout=0.5)
+from tests.http_server import FIXTURES, LocalServer, Route
 
 
 @pytest.fixture
@@ -182,16 +167,16 @@ def test_failing_feeds_do_not_stop_the_others(server, fast, fetcher, index):
 
 
 def test_page_failures_fall_back_to_the_feed_text_or_retry(server, fast, fetcher, index):
-    body = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>Edge Cases</title>
-    <item><title>Slow page</title><link>{{base}}/slow.html</link><guid>slow</guid>
+    body = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Edge Cases</title>
+    <item><title>Slow page</title><link>{base}/slow.html</link><guid>slow</guid>
       <description>The slow page's own summary says the harbour bridge opens on Friday.</description></item>
-    <item><title>Slow page without text</title><link>{{base}}/slow2.html</link><guid>slow2</guid></item>
-    <item><title>A PDF</title><link>{{base}}/report.pdf</link><guid>pdf</guid></item>
-    <item><title>Huge page</title><link>{{base}}/huge.html</link><guid>huge</guid>
+    <item><title>Slow page without text</title><link>{base}/slow2.html</link><guid>slow2</guid></item>
+    <item><title>A PDF</title><link>{base}/report.pdf</link><guid>pdf</guid></item>
+    <item><title>Huge page</title><link>{base}/huge.html</link><guid>huge</guid>
       <description>The huge page is about the regional budget for schools and roads.</description></item>
-    <item><title>Bridge opens</title><link>{{base}}/bridge.html</link><guid>bridge</guid></item>
-    <item><title>Empty page</title><link>{{base}}/empty.html</link><guid>empty</guid></item>
-    </channel></rss>""".encode()
+    <item><title>Bridge opens</title><link>{base}/bridge.html</link><guid>bridge</guid></item>
+    <item><title>Empty page</title><link>{base}/empty.html</link><guid>empty</guid></item>
+    </channel></rss>"""
     server.routes["/edge.xml"] = Route(body, "application/rss+xml")
     server.routes["/slow.html"] = Route(b"<html><body><p>late</p></body></html>", delay=1.5)
     server.routes["/slow2.html"] = Route(b"<html><body><p>late</p></body></html>", delay=1.5)

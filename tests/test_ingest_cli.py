@@ -10,8 +10,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from tests.conftest import DATASETS, REPO, SEEDS, run_newsbot
 
 BBC = DATASETS / "bbc_news_2225"

@@ -17,7 +17,7 @@ import pytest
 from retrieval.answer import NO_SUPPORT_NOTE, AnswerPipeline
 from retrieval.answerers.extractive import NO_ANSWER
 from retrieval.types import Answer
-from tests.conftest import SEED_QUESTION, free_port
+from tests.conftest import SEED_QUESTION, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +48,7 @@ def llm_server():
     params.n_predict = 64  # a ceiling on every reply, whatever the client asks for
     params.verbosity = -1  # errors only: the server logs from its own threads, past pytest's capture
     server = xllamacpp.Server(params)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
+    if not wait_for_port(port):
         pytest.fail("xllamacpp server did not listen within 60 s")
     yield f"http://127.0.0.1:{port}/v1"
     del server  # the server stops when the object goes

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from tests.conftest import DATASETS, REPO, run_newsbot
-from tests.test_fetch import LocalServer
+from tests.http_server import LocalServer
 
 BBC = DATASETS / "bbc_news_2225"
 

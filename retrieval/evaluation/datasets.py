@@ -120,6 +120,8 @@ def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: 
     ds = loaders[kind](path)
     if not ds.questions:
         raise InputFileError(f"{path} has no questions; check that it is a {kind} dataset and not empty")
+    if distractors is None and kind == "multihop":
+        ds.notes.append("add --distractors (e.g. the BBC set) for a realistic haystack")
     if distractors is not None:
         if ds.corpus is None:
             raise InputFileError("--distractors needs a dataset with its own corpus (not jsonl on your own index)")
@@ -301,10 +303,7 @@ def load_multihop(path: Path) -> EvalDataset:
                 missing=tuple(missing),
             )
         )
-    notes = [
-        f"corpus = {len(articles)} articles made of the evidence sentences (full bodies not public);"
-        " add --distractors for a realistic haystack"
-    ]
+    notes = [f"corpus = {len(articles)} articles made of the evidence sentences (full bodies not public)"]
     return EvalDataset("multihop", questions, list(articles.values()), notes)
 
 
