@@ -17,15 +17,23 @@ TOKEN_HELP = (
 
 @main.command(name="discord")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging (never shows the token or message text at INFO).")
+@click.option("--refresh-every", metavar="TEXT", default=None,
+              help="Refresh followed feeds in the background this often, e.g. 15m, 2h, 1d "
+                   "(overrides NEWSBOT_REFRESH_EVERY).")
 @pass_settings
 @friendly_errors
-def discord_command(settings: Settings, verbose: bool) -> None:
-    """Run the Discord bot: /ask, mentions (answered in a thread), DMs, /sources, /stats, /ingest.
+def discord_command(settings: Settings, verbose: bool, refresh_every: str | None) -> None:
+    """Run the Discord bot: /ask, mentions (answered in a thread), DMs, /sources, /stats, /ingest, /feeds.
 
     \b
     Needs DISCORD_TOKEN; optional NEWSBOT_DISCORD_GUILDS / NEWSBOT_DISCORD_CHANNELS allowlists,
-    NEWSBOT_DISCORD_ADMIN_ROLE for /ingest. Enable "Message Content Intent" for the bot.
+    NEWSBOT_DISCORD_ADMIN_ROLE for /ingest and /feeds. Enable "Message Content Intent" for the bot.
     """
+    if refresh_every is not None:
+        from retrieval.feeds import refresh_interval  # feedparser and lxml load only for this command
+
+        refresh_interval(refresh_every)  # a bad value stops here with one line, before the engine loads
+        settings = settings.with_(refresh_every=refresh_every)
     if not settings.discord_token.strip():
         fail(TOKEN_HELP)
     logging.basicConfig(

@@ -24,15 +24,27 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render_discord import (
+    MESSAGE_LIMIT,
     NO_MENTIONS,
     answer_messages,
+    discord_len,
     full_sources_embeds,
     pack_embeds,
     sources_embeds,
     split_message,
 )
 from retrieval.errors import NewsbotError
-from retrieval.feeds import last_refresh, refresh_feeds, refresh_interval
+from retrieval.feeds import (
+    Feed,
+    add_feed,
+    find_feed,
+    last_refresh,
+    list_feeds,
+    refresh_feeds,
+    refresh_interval,
+    remove_feed,
+)
+from retrieval.fetch import check_url
 from retrieval.settings import Settings
 from retrieval.types import Answer
 
@@ -46,6 +58,7 @@ HISTORY_TURNS = 6  # (question, answer) pairs handed to the engine's condense st
 ANSWERS_KEPT = 500  # answers remembered for "Show sources" / `/sources`
 THREAD_NAME_LIMIT = 100
 WAITING_PER_SLOT = 4  # questions allowed to queue per concurrent slot before "busy"
+FEED_URL_CHARS = 1000  # longer than any real feed address; keeps every reply under Discord's 2,000
 FAILED_TEXT = "Something went wrong while answering; it has been logged. Please try again."
 BUSY_TEXT = "I'm answering a lot of questions right now: try again in a minute."
 
@@ -58,6 +71,8 @@ HELP_TEXT = """\
 • `/sources` or the **Show sources** button: the full quoted sentences of the last answer.
 • `/stats`: how many articles I know and the latest date.
 • `/ingest file:<.txt .md .json .jsonl .html>`: add an article (administrators only).
+• `/feeds add url:<feed>`, `/feeds remove url:<feed>`, `/feeds list`: the RSS/Atom feeds I follow \
+(administrators only).
 If the articles don't cover a question I say so instead of guessing."""
 
 
@@ -166,6 +181,44 @@ def _wait_text(seconds: float) -> str:
     return f"{max(1, round(seconds))} s" if seconds < 120 else f"{round(seconds / 60)} min"
 
 
+def clip(text: str, limit: int) -> str:
+    """text on one line, cut to `limit` Discord characters ending in "…" (messages quote the user's input)."""
+    text = " ".join(text.split())
+    if discord_len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    while discord_len(cut) > limit - 1:  # emoji count twice
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+def feed_line(feed: Feed) -> str:
+    """One followed feed as a list item: title, address, counts, and the last error if there was one."""
+    title = discord.utils.escape_markdown(clip(feed.title, 100)) if feed.title else "(no title yet)"
+    # <...> stops Discord unfurling a preview of every feed.
+    line = f"• **{title}** <{clip(feed.url, 300)}>: {feed.articles} articles, {feed.pending} to fetch"
+    if feed.last_error:
+        line += f"; last error: {clip(feed.last_error, 200)}"
+    return line
+
+
+def feeds_text(feeds: Sequence[Feed], footer: str = "", limit: int = MESSAGE_LIMIT) -> str:
+    """The followed feeds as one message of at most `limit` characters, ending "... and N more" if cut."""
+    if not feeds:
+        return "I'm not following any feeds yet: add one with `/feeds add url:<feed address>`."
+    lines = [f"Following **{len(feeds)}** feed{'s' if len(feeds) != 1 else ''}:"]
+    tail = [footer] if footer else []
+    for i, feed in enumerate(feeds):
+        line = feed_line(feed)
+        # Keep room for the "... and N more" that would follow if the next feed does not fit.
+        reserve = [f"... and {len(feeds) - i} more"] if i < len(feeds) - 1 else []
+        if discord_len("\n".join(lines + [line] + reserve + tail)) > limit:
+            lines.append(f"... and {len(feeds) - i} more")
+            break
+        lines.append(line)
+    return "\n".join(lines + tail)
+
+
 class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"newsbot:sources:(?P<key>[0-9a-f]{12})"):
     """"Show sources" under an answer: the full quotes, only to whoever presses it."""
 
@@ -216,6 +269,7 @@ class NewsBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         await self.add_cog(Questions(self))
         await self.add_cog(Library(self))
+        await self.add_cog(Feeds(self))
         self.add_dynamic_items(SourcesButton)
         self.tree.on_error = self.on_app_command_error
         await self.sync_commands()
@@ -297,6 +351,15 @@ class NewsBot(commands.AutoShardedBot):
             return True
         role = self.settings.discord_admin_role.strip()
         return bool(role) and any(r.name == role for r in getattr(member, "roles", ()))
+
+    async def refuse_non_admin(self, interaction: discord.Interaction, action: str) -> bool:
+        """True, after a polite private refusal, unless the user is an admin in a server; `action` is what they tried."""
+        if interaction.guild is not None and self.is_admin(interaction.user, interaction.permissions):
+            return False
+        role = self.settings.discord_admin_role
+        who = f"server administrators and members with the **{role}** role" if role else "server administrators"
+        await interaction.response.send_message(f"Sorry, only {who} can {action}.", ephemeral=True)
+        return True
 
     # -- engine calls (always off the event loop) -------------------------------------------------
 
@@ -519,11 +582,9 @@ class Library(commands.Cog):
     @app_commands.describe(file="The article: a .txt, .md, .json, .jsonl or .html file")
     @app_commands.guild_only()
     async def ingest(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        if interaction.guild is None or not self.bot.is_admin(interaction.user, interaction.permissions):
-            role = self.bot.settings.discord_admin_role
-            who = f"server administrators and members with the **{role}** role" if role else "server administrators"
-            await interaction.response.send_message(f"Sorry, only {who} can add articles.", ephemeral=True)
+        if await self.bot.refuse_non_admin(interaction, "add articles"):
             return
+        assert interaction.guild is not None  # refuse_non_admin refuses DMs
         name = Path(file.filename).name
         if not name.lower().endswith(INGEST_EXTENSIONS):
             await interaction.response.send_message(
@@ -556,6 +617,91 @@ class Library(commands.Cog):
         lines = [report.summary()] + [f"• skipped: {s.reason}" for s in report.skipped]
         for chunk in split_message("\n".join(lines)):
             await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _follow(settings: Settings, url: str) -> tuple[Feed, bool]:
+    """(the feed, True) after following `url` (fetched once to check it), or (it, False) if already followed."""
+    check_url(url)  # a plain "not an http(s) URL" before any lookup
+    before = find_feed(settings, url)
+    return (before, False) if before else (add_feed(settings, url), True)
+
+
+class Feeds(commands.Cog):
+    """/feeds add|remove|list: the RSS and Atom feeds the bot follows (administrators only)."""
+
+    feeds = app_commands.Group(name="feeds", description="The RSS and Atom feeds I follow (administrators only).",
+                               guild_only=True)
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    def _schedule(self) -> str:
+        """When new articles from followed feeds arrive, as a small note under a reply."""
+        if self.bot.refresh_every:
+            return f"-# Feeds are refreshed every {self.bot.settings.refresh_every.strip()}."
+        return ("-# No background refresh: start the bot with `newsbot discord --refresh-every 15m`, "
+                "or run `newsbot feeds refresh`.")
+
+    async def _reply(self, interaction: discord.Interaction, text: str) -> None:
+        """Replace "thinking..." with a private reply; never more than one message can hold."""
+        if discord_len(text) > MESSAGE_LIMIT:
+            text = clip(text, MESSAGE_LIMIT)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @feeds.command(name="add", description="Follow an RSS or Atom feed; its articles arrive with the next refresh.")
+    @app_commands.describe(url="The feed's address, e.g. https://example.org/rss.xml (a page that links its feed works too)")
+    async def add(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, FEED_URL_CHARS]) -> None:
+        if await self.bot.refuse_non_admin(interaction, "manage feeds"):
+            return
+        # Checking the feed is a network fetch (timeouts, retries): acknowledge first, fetch off the loop.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            feed, added = await asyncio.to_thread(_follow, self.bot.settings, url)
+        except NewsbotError as exc:
+            await self._reply(interaction, f"Not added: {exc}")
+            return
+        except ValueError:  # urlsplit on a malformed port or host
+            await self._reply(interaction, f"Not added: `{clip(url, 300)}` is not a valid address; "
+                                           "give a full one like https://example.org/rss.xml")
+            return
+        log.info("feeds add guild=%s added=%s pending=%d", interaction.guild_id, added, feed.pending)
+        title = f" (**{discord.utils.escape_markdown(clip(feed.title, 100))}**)" if feed.title else ""
+        if not added:
+            text = f"Already following <{feed.url}>{title}."
+        else:
+            waiting = f"; {feed.pending} articles to fetch at the next refresh" if feed.pending else ""
+            text = f"Now following <{feed.url}>{title}{waiting}."
+        await self._reply(interaction, f"{text}\n{self._schedule()}")
+
+    @feeds.command(name="remove", description="Stop following a feed; articles already stored stay.")
+    @app_commands.describe(url="The feed's address, as `/feeds list` shows it")
+    async def remove(self, interaction: discord.Interaction, url: app_commands.Range[str, 1, FEED_URL_CHARS]) -> None:
+        if await self.bot.refuse_non_admin(interaction, "manage feeds"):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            removed = await asyncio.to_thread(remove_feed, self.bot.settings, url)
+        except (NewsbotError, ValueError):
+            removed = False  # not a URL, so not a followed feed
+        log.info("feeds remove guild=%s removed=%s", interaction.guild_id, removed)
+        if removed:
+            text = f"Stopped following <{clip(url, 300)}>. Articles already stored stay."
+        else:
+            shown = discord.utils.escape_markdown(clip(url, 300))
+            text = f"I'm not following {shown}: `/feeds list` shows the followed feeds."
+        await self._reply(interaction, text)
+
+    @feeds.command(name="list", description="The feeds I follow, with article counts and the last error.")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        if await self.bot.refuse_non_admin(interaction, "manage feeds"):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            feeds = await asyncio.to_thread(list_feeds, self.bot.settings)
+        except NewsbotError as exc:
+            await self._reply(interaction, str(exc))
+            return
+        await self._reply(interaction, feeds_text(feeds, self._schedule() if feeds else ""))
 
 
 def run_bot(settings: Settings) -> None:

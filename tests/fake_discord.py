@@ -368,12 +368,22 @@ class FakeDiscord:
 
     async def slash(self, name: str, user: dict, channel: dict, options: dict | None = None,
                     attachments: tuple[dict, ...] = ()) -> Interaction:
-        """A user runs `/name` with these option values; dispatches INTERACTION_CREATE."""
+        """A user runs `/name` with these option values; dispatches INTERACTION_CREATE.
+
+        `name` may name a subcommand, "feeds add": its options are nested as Discord nests them."""
         gid = int(channel["guild_id"]) if channel.get("guild_id") else None
         if gid is None and channel["type"] == 11:
             gid = int(self.channels[int(channel["parent_id"])]["guild_id"])
-        cmd = self._command(name, gid)
-        known = {o["name"]: o for o in cmd.get("options", [])}
+        top, *subs = name.split()
+        cmd = self._command(top, gid)
+        node, path = cmd, []
+        for sub in subs:  # SUB_COMMAND (1) / SUB_COMMAND_GROUP (2) options, outermost first
+            found = [o for o in node.get("options", []) if o["name"] == sub and o["type"] in (1, 2)]
+            if not found:
+                raise AssertionError(f"/{top} has no subcommand {sub!r}")
+            node = found[0]
+            path.append(node)
+        known = {o["name"]: o for o in node.get("options", [])}
         opts = []
         for key, value in (options or {}).items():
             if key not in known:
@@ -382,7 +392,9 @@ class FakeDiscord:
         missing = [o["name"] for o in known.values() if o.get("required") and o["name"] not in (options or {})]
         if missing:
             raise AssertionError(f"/{name} needs {missing}")
-        data: dict = {"id": cmd["id"], "name": name, "type": 1, "options": opts}
+        for sub in reversed(path):
+            opts = [{"name": sub["name"], "type": sub["type"], "options": opts}]
+        data: dict = {"id": cmd["id"], "name": top, "type": 1, "options": opts}
         if attachments:
             data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
         if cmd.get("guild_id"):

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from bot.discord_app import NewsBot, TokenBucket, conversation_pairs, strip_mentions, thread_name
+from bot.discord_app import NewsBot, TokenBucket, conversation_pairs, feeds_text, strip_mentions, thread_name
 from bot.render_discord import (
     EMBED_TOTAL_LIMIT,
     MESSAGE_LIMIT,
@@ -27,9 +27,10 @@ from bot.render_discord import (
     sources_embeds,
     split_message,
 )
+from retrieval.feeds import Feed, add_feed, list_feeds
 from retrieval.settings import Settings
 from retrieval.types import Answer, Citation
-from tests.conftest import SEED_QUESTION
+from tests.conftest import SEED_QUESTION, run_newsbot
 from tests.fake_discord import ADMINISTRATOR, EPHEMERAL, FakeDiscord, InvalidFormBody, validate_message
 
 TOKEN = "MTA5.fake-discord-token.S3CR3T-do-not-log"
@@ -162,10 +163,14 @@ def test_login_syncs_commands_and_ask_defers_then_answers_with_sources(run, seed
         f = w.fake
         assert f.intents is not None and f.intents & (1 << 15), "message content intent is needed for follow-ups"
         synced = {c["name"]: c for c in f.commands[None]}
-        assert set(synced) == {"ask", "sources", "help", "stats", "ingest"}
+        assert set(synced) == {"ask", "sources", "help", "stats", "ingest", "feeds"}
         for cmd in synced.values():
             assert cmd["description"]
             assert all(o["description"] for o in cmd.get("options", [])), cmd["name"]
+        subs = {o["name"]: o for o in synced["feeds"]["options"]}
+        assert set(subs) == {"add", "remove", "list"} and all(o["type"] == 1 for o in subs.values())
+        for sub in subs.values():
+            assert all(o["description"] for o in sub.get("options", [])), sub["name"]
         assert synced["ask"]["options"][0]["required"] is True
 
         inter = await f.slash("ask", w.alice, w.channel, {"question": SEED_QUESTION})
@@ -526,7 +531,113 @@ def test_background_feed_refresh_runs_and_shows_in_stats(run, fresh_engine):
 
 
 # ---------------------------------------------------------------------------------------------
+# /feeds
+
+
+def _private_reply(inter) -> str:
+    """The text of a deferred ephemeral reply (one message, within Discord's limit)."""
+    msg = inter.original
+    assert msg["flags"] & EPHEMERAL and msg["allowed_mentions"] == {"parse": []}
+    assert len(inter.messages) == 1 and 0 < len(msg["content"]) <= MESSAGE_LIMIT
+    return msg["content"]
+
+
+def test_feeds_add_list_remove_by_admin(run, fresh_engine, server):
+    server.file("/rss2.xml", "rss2.xml", "application/rss+xml")
+    url = server.url("/rss2.xml")
+
+    async def scenario(w: World):
+        f = w.fake
+        added = await f.slash("feeds add", w.admin, w.channel, {"url": url})
+        await f.wait_for(lambda: _done(added))
+        assert added.callback["type"] == 5, "the feed is fetched after acknowledging, not before"
+        text = _private_reply(added)
+        assert f"Now following <{url}>" in text and "Harbour Gazette" in text and "2 articles to fetch" in text
+        assert "No background refresh" in text, "says how new articles will arrive"
+        assert [r.status for r in server.requests("/rss2.xml")] == [200]
+        assert [(x.url, x.title, x.pending) for x in list_feeds(w.bot.settings)] == [(url, "Harbour Gazette", 2)]
+
+        listed = await f.slash("feeds list", w.admin, w.channel)
+        await f.wait_for(lambda: _done(listed))
+        text = _private_reply(listed)
+        assert text.startswith("Following **1** feed:") and f"**Harbour Gazette** <{url}>" in text
+        assert "0 articles, 2 to fetch" in text
+
+        again = await f.slash("feeds add", w.admin, w.channel, {"url": url})
+        await f.wait_for(lambda: _done(again))
+        assert "Already following" in _private_reply(again) and len(list_feeds(w.bot.settings)) == 1
+
+        removed = await f.slash("feeds remove", w.admin, w.channel, {"url": url})
+        await f.wait_for(lambda: _done(removed))
+        assert f"Stopped following <{url}>" in _private_reply(removed)
+        assert list_feeds(w.bot.settings) == []
+        gone = await f.slash("feeds remove", w.admin, w.channel, {"url": url})
+        empty = await f.slash("feeds list", w.admin, w.channel)
+        await f.wait_for(lambda: _done(gone) and _done(empty))
+        assert "I'm not following" in _private_reply(gone) and "/feeds list" in _private_reply(gone)
+        assert "not following any feeds yet" in _private_reply(empty)
+        assert all(r.status < 400 for r in f.requests), [r.response for r in f.requests if r.status >= 400]
+
+    run(scenario, fresh_engine)
+
+
+def test_feeds_refused_for_readers_and_bad_urls_fail_in_one_line(run, fresh_engine, server, bot_settings):
+    server.file("/rss2.xml", "rss2.xml", "application/rss+xml")
+    server.file("/page.html", "ferry.html")  # an article page that advertises no feed
+    url = server.url("/rss2.xml")
+    add_feed(bot_settings, url)
+
+    def followed(settings):  # counts change as the background refresh stores the entries
+        return [(x.url, x.title) for x in list_feeds(settings)]
+
+    before = followed(bot_settings)
+
+    async def scenario(w: World):
+        f = w.fake
+        for name, options in (("feeds add", {"url": server.url("/atom.xml")}), ("feeds remove", {"url": url}),
+                              ("feeds list", {})):
+            refused = await f.slash(name, w.alice, w.channel, options)
+            await f.wait_for(lambda refused=refused: refused.callback)
+            assert refused.callback["type"] == 4 and refused.callback["data"]["flags"] & EPHEMERAL, name
+            assert "Sorry, only server administrators and members with the **editors** role can manage feeds" \
+                in refused.callback["data"]["content"]
+        assert followed(w.bot.settings) == before and not server.requests("/atom.xml")
+
+        for bad, says in (("not a url", "is not an http(s) URL"), (server.url("/missing.xml"), "HTTP 404"),
+                          (server.url("/page.html"), "advertises no feed"), ("http://host:port/rss", "not a valid")):
+            inter = await f.slash("feeds add", w.admin, w.channel, {"url": bad})
+            await f.wait_for(lambda inter=inter: _done(inter))
+            text = _private_reply(inter)
+            assert text.startswith("Not added: ") and says in text and "\n" not in text, text
+        assert followed(w.bot.settings) == before, "a failed add changes nothing"
+        listed = await f.slash("feeds list", w.admin, w.channel)
+        await f.wait_for(lambda: _done(listed))
+        assert "Harbour Gazette" in _private_reply(listed) and "refreshed every 1h" in _private_reply(listed)
+
+    run(scenario, fresh_engine, refresh_every="1h")
+
+
+def test_feeds_text_fits_one_message_and_says_how_many_more():
+    feeds = [Feed(f"https://news{i}.example.org/" + "section/" * 30 + "rss.xml", f"Gazette {i} 😀 " * 5,
+                  articles=i, pending=1, last_error="HTTP 500 from the server; " * 5) for i in range(200)]
+    text = feeds_text(feeds, "-# Feeds are refreshed every 15m.")
+    validate_message({"content": text})
+    shown = text.count("\n• ")
+    assert 0 < shown < 200 and f"... and {200 - shown} more" in text and text.endswith("every 15m.")
+    assert discord_len(text) > MESSAGE_LIMIT - 700, "cut only when the next feed would not fit"
+    assert feeds_text(feeds[:2]).count("\n• ") == 2 and "more" not in feeds_text(feeds[:2])
+
+
+# ---------------------------------------------------------------------------------------------
 # `newsbot discord`
+
+
+def test_newsbot_discord_bad_refresh_every_fails_in_one_line(tmp_path):
+    result = run_newsbot("--env-file", str(tmp_path / "none.env"), "discord", "--refresh-every", "nonsense",
+                         data_dir=tmp_path, env={"DISCORD_TOKEN": "x"})
+    lines = [ln for ln in (result.stdout + result.stderr).splitlines() if ln.strip()]
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "15m" in lines[0], lines
 
 
 def test_newsbot_discord_without_token_says_how_to_set_it(tmp_path):
