@@ -36,7 +36,7 @@ from retrieval.types import Article, ArticleInfo, Chunk, Sentence, Skipped
 
 log = logging.getLogger(__name__)
 
-WRITE_BATCH_ARTICLES = 48  # articles embedded and written together: bigger ONNX and Chroma batches
+WRITE_BATCH_ARTICLES = 128  # articles embedded and written together: length-sorted ONNX batches pad less
 CHROMA_MAX_BATCH = 4000
 STALE_PENDING_S = 900  # a pending article this old was left by a dead writer (server mode)  # below chromadb's max_batch_size on every backend seen
 

@@ -138,3 +138,15 @@ def test_gold_unit_matches_overlapping_sentences_and_containing_chunks():
     whole = GoldUnit("w", "A")
     assert whole.in_sentence(Sentence("A", 9, 500, 510, "...")) and whole.in_chunk("A", "anything")
     assert squeeze(" a b\n c ") == "abc"
+
+
+def test_naive_baseline_stores_duplicate_texts_once(tmp_path, embeddings):
+    """The BBC set has 98 exact duplicate pairs; the naive store must not trip over them."""
+    from retrieval.evaluation.naive import NaiveRAG
+    from retrieval.types import Article
+
+    text = "The harbour reopened on Monday after storm repairs. Ferries run again."
+    a, b = Article("Harbour", text, key="/x/1.txt"), Article("Harbour", text, key="/x/2.txt")
+    naive = NaiveRAG(tmp_path / "naive", embeddings)
+    assert naive.build([a, b]) == 1
+    assert naive.count() == 1

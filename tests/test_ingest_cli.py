@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from retrieval.index import WRITE_BATCH_ARTICLES
 from tests.conftest import DATASETS, REPO, SEEDS, run_newsbot
 
 BBC = DATASETS / "bbc_news_2225"
@@ -82,7 +83,7 @@ def test_delete_and_prune(tmp_path):
 def test_sigkill_half_way_then_rerun_leaves_a_complete_index(tmp_path):
     corpus = tmp_path / "in"
     corpus.mkdir()
-    files = sorted((BBC / "politics").glob("*.txt"))[:150]
+    files = sorted((BBC / "politics").glob("*.txt"))[: WRITE_BATCH_ARTICLES + 40]
     for f in files:
         shutil.copy(f, corpus / f.name)
     data = tmp_path / "data"
@@ -91,13 +92,13 @@ def test_sigkill_half_way_then_rerun_leaves_a_complete_index(tmp_path):
         [sys.executable, "-m", "bot", "ingest", "--progress", str(corpus)],
         cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
     )
-    # tqdm redraws "N/150" on stderr; kill once the first write batch is stored and the next is under way
+    # tqdm redraws "N/total" on stderr; kill once the first write batch is stored and the next is under way
     seen, buf = 0, b""
     deadline = time.monotonic() + 240
-    while seen < 70 and time.monotonic() < deadline and proc.poll() is None:
+    while seen < WRITE_BATCH_ARTICLES + 20 and time.monotonic() < deadline and proc.poll() is None:
         buf += os.read(proc.stderr.fileno(), 256)
         for part in buf.replace(b"\r", b"\n").split(b"\n"):
-            head = part.split(b"/150")[0].split(b"|")[-1].strip()
+            head = part.split(f"/{len(files)}".encode())[0].split(b"|")[-1].strip()
             if head.isdigit():
                 seen = max(seen, int(head))
     assert proc.poll() is None, "ingest finished before it could be killed"
