@@ -170,13 +170,6 @@ class NewsIndex:
             return None
         return _info(res["ids"][0], res["metadatas"][0])
 
-    def get_articles(self, article_ids: Iterable[str]) -> dict[str, ArticleInfo]:
-        ids = sorted(set(article_ids))
-        if not ids:
-            return {}
-        res = self.articles.get(ids=ids, include=["metadatas"])
-        return {i: _info(i, m) for i, m in zip(res["ids"], res["metadatas"])}
-
     def get_article_text(self, article_id: str) -> str:
         res = self.articles.get(ids=[article_id], include=["documents"])
         return res["documents"][0] if res["ids"] else ""

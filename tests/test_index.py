@@ -88,6 +88,8 @@ def test_sentences_keep_exact_offsets_and_metadata(index):
     assert (info.url, info.published_at, info.n_sentences) == ("https://example.org/floods", "2024-12-27T10:00:00Z", 3)
     hits = index.query_sentences(index.embeddings.embed_query("How many residents were evacuated?"), 1)
     assert hits[0][0].text == "Rescue teams evacuated 300 residents."
+    (chunk, score), = index.query_chunks(index.embeddings.embed_query("flooded valley evacuation"), 5)
+    assert (chunk.first, chunk.last) == (0, 2) and chunk.text == a.text[chunk.start : chunk.end] and score > 0.3
 
 
 def test_interrupted_write_is_undone_on_next_write(index, monkeypatch):
