@@ -38,10 +38,14 @@ def ingest(settings: Settings, paths: tuple[Path, ...], urls: tuple[str, ...], p
     report = engine.ingest_paths(paths, prune=prune, progress=progress) if paths else IngestReport()
     for url in urls:
         report.merge(engine.ingest_url(url))
+    stored = report.added + report.replaced + report.unchanged + report.duplicates
+    if stored == 0 and not report.deleted and len(report.skipped) == 1:
+        # One input and it failed: its reason is the whole story, in one line.
+        item = report.skipped[0]
+        fail(f"nothing could be ingested: {item.key}: {item.reason}")
     for item in report.skipped:
         click.echo(click.style("skipped ", fg="yellow") + f"{item.key}: {item.reason}", err=True)
     click.echo(report.summary())
-    stored = report.added + report.replaced + report.unchanged + report.duplicates
     if stored == 0 and not report.deleted:
         fail("nothing could be ingested" + (" (see the skipped files above)" if report.skipped else ""))
 

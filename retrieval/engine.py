@@ -71,11 +71,12 @@ class Engine:
         """Fetch one article page; a failure is reported as a skipped item, never raised."""
         from retrieval.errors import FetchError
         from retrieval.feeds import ingest_url
+        from retrieval.sources.netguard import redact
 
         try:
             return ingest_url(self.index, url, self.settings)
         except FetchError as exc:
-            return IngestReport(skipped=[Skipped(url, str(exc))])
+            return IngestReport(skipped=[Skipped(redact(url), str(exc))])
 
     def ensure_seeded(self) -> IngestReport | None:
         """Ingest the built-in seed corpus into an empty index, so a first question just works."""

@@ -24,6 +24,8 @@ import httpx
 
 from retrieval.errors import FetchError
 from retrieval.settings import Settings
+from retrieval.sources.deadline import Deadline, within
+from retrieval.sources.netguard import Guard, GuardedTransport, redact
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
@@ -98,12 +100,23 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
-def check_url(url: str) -> str:
-    """Return `url` stripped, or raise FetchError if it is not an absolute http(s) URL."""
+def check_url(url: str, guard: Guard | None = None) -> str:
+    """Return `url` stripped, or raise FetchError if it is not an absolute http(s) URL.
+
+    With a `guard`, URLs with credentials or naming a refused host or address are refused too
+    (the guard checks resolved addresses again when connecting).
+    """
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"{url!r} is not an http(s) URL; give a full address like https://example.org/news/article.html")
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in url):
+        shown = repr(redact(url))
+        raise FetchError(f"{shown} is not an http(s) URL; give a full address like https://example.org/news/article.html")
+    if guard is not None:
+        guard.check_url(url)
     return url
 
 
@@ -182,6 +195,7 @@ class Fetcher:
         backoff: float = 1.0,
         per_host: int = 2,
         transport: httpx.BaseTransport | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self.settings = settings
         self.user_agent = settings.user_agent
@@ -190,11 +204,15 @@ class Fetcher:
         self.retries = max(0, retries)
         self.backoff = max(0.0, backoff)
         self.per_host = max(1, per_host)
+        # Every connection, redirect hop and robots.txt goes through the guard, which connects to
+        # the address it checked and enforces the per-request deadline.
+        self.guard = guard or Guard(allow_private=settings.allow_private_urls, dns_timeout=self.timeout)
         self._client = httpx.Client(
             headers={"User-Agent": self.user_agent},
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,  # followed by hand: robots.txt is checked and loops are named on every hop
-            transport=transport,
+            transport=transport or GuardedTransport(self.guard),
+            trust_env=False,  # a proxy would be the address checked, not the site
         )
         self._lock = threading.Lock()
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
@@ -229,7 +247,7 @@ class Fetcher:
         ("html", "feed", "other") the caller can use; anything else is refused before its body
         is downloaded when the Content-Type already says so.
         """
-        url = check_url(url)
+        url = check_url(url, self.guard)
         seen: list[str] = []
         current = url
         while True:
@@ -288,8 +306,9 @@ class Fetcher:
         disallow; we allow instead, because the page request that follows then fails with the
         real reason (timeout, HTTP 500), which tells the user more than "disallowed" would.
         """
+        # robots.txt is a request like any other: same guard on every redirect hop, same deadline.
         try:
-            with self._host_slot(origin), self._client.stream(
+            with self._host_slot(origin), within(Deadline(self.timeout)), self._client.stream(
                 "GET", origin + "/robots.txt", follow_redirects=True
             ) as r:
                 if r.status_code != 200:
@@ -299,7 +318,7 @@ class Fetcher:
                     body += chunk
                     if len(body) >= ROBOTS_MAX_BYTES:
                         break
-        except httpx.HTTPError:
+        except (httpx.HTTPError, FetchError):
             return None
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(bytes(body[:ROBOTS_MAX_BYTES]).decode("utf-8", "replace").splitlines())
@@ -332,16 +351,17 @@ class Fetcher:
     def _get_once(self, url: str, headers: Mapping[str, str], accept: Collection[str], *, original: str):
         """One request: a dict of FetchResult fields, a redirect target (str), or raise."""
         host = urlsplit(url).netloc
-        # A per-read timeout does not stop a server that drips one byte a second: cap the whole body too.
-        deadline = time.monotonic() + 3 * self.timeout
+        # One wall-clock deadline for the whole request (connect, headers, body): a per-read
+        # timeout does not stop a server that drips one byte a second.
         try:
-            with self._host_slot(url), self._client.stream("GET", url, headers=dict(headers)) as r:
+            # The clock starts once a slot for the host is free: waiting behind our own requests is not the server's fault.
+            with self._host_slot(url), within(Deadline(self.timeout)), self._client.stream("GET", url, headers=dict(headers)) as r:
                 status = r.status_code
                 if status in (301, 302, 303, 307, 308):
                     location = r.headers.get("location", "")
                     if not location:
                         raise FetchError(f"{original} answered HTTP {status} without a Location; check the address")
-                    return check_url(urljoin(url, location))
+                    return check_url(urljoin(url, location), self.guard)
                 if status in RETRY_STATUSES:
                     raise _Retry(
                         f"{original} returned HTTP {status} ({_STATUS_WORDS.get(status, 'error')})",
@@ -368,8 +388,6 @@ class Fetcher:
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise FetchError(self._too_large(original))
-                    if time.monotonic() > deadline:
-                        raise _Retry(f"{original} took longer than {3 * self.timeout:g}s to download", "try again later")
         except httpx.TimeoutException:
             raise _Retry(
                 f"{original} timed out after {self.timeout:g}s", "check the address or raise NEWSBOT_FETCH_TIMEOUT"

@@ -26,6 +26,7 @@ class Settings:
     collection: str = "news"  # name prefix of the Chroma collections
     chroma_host: str = ""  # set to use a Chroma server (`chroma run`) instead of data_dir
     chroma_port: int = 8000
+    lock_timeout: float = 60.0  # seconds a second local writer waits for the first before giving up
 
     # -- ingest --------------------------------------------------------------------------
     max_file_mb: float = 20.0  # larger input files are skipped with a message
@@ -63,6 +64,10 @@ class Settings:
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     fetch_timeout: float = 20.0
     max_page_mb: float = 5.0
+    # Fetch from loopback / private / link-local addresses too (tests, local demos, intranets).
+    allow_private_urls: bool = False
+    feed_timeout: float = 120.0  # seconds one feed (its fetch and its pages) may take per refresh
+    refresh_timeout: float = 900.0  # seconds a whole refresh may take; the rest waits for the next one
     refresh_every: str = ""  # e.g. "15m" for the Discord bot's background refresh
 
     @property

@@ -87,8 +87,8 @@ def server():
 
 @pytest.fixture
 def fast(settings):
-    """Settings with short fetch timeouts so failure tests stay fast."""
-    return settings.with_(fetch_timeout=0.5)
+    """Settings with short fetch timeouts so failure tests stay fast, allowed to fetch from the 127.0.0.1 test server."""
+    return settings.with_(fetch_timeout=0.5, allow_private_urls=True)
 
 
 def run_newsbot(*args: str, data_dir: Path, input: str | None = None, env: dict | None = None, timeout: float = 120):

@@ -78,7 +78,8 @@ async def running_bot(monkeypatch, engine, settings: Settings, prepare=None):
 @pytest.fixture
 def bot_settings(tmp_path) -> Settings:
     return Settings(data_dir=tmp_path / "data", threads=1, discord_token=TOKEN, discord_admin_role="editors",
-                    discord_rate_per_minute=60.0, discord_burst=5, discord_max_concurrent=2)
+                    discord_rate_per_minute=60.0, discord_burst=5, discord_max_concurrent=2,
+                    allow_private_urls=True)  # the test HTTP server is on 127.0.0.1
 
 
 @pytest.fixture

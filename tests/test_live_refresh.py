@@ -11,6 +11,7 @@ from tests.conftest import SEED_QUESTION, SEEDS
 
 
 def test_questions_are_answered_while_a_refresh_is_under_way(server, settings):
+    settings = settings.with_(allow_private_urls=True)  # the test server is on 127.0.0.1
     engine = Engine.open(settings)
     engine.ingest_paths([SEEDS])
     engine.ask(SEED_QUESTION)  # warm: model and lexical index loaded

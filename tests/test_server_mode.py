@@ -48,10 +48,11 @@ def test_ingest_url_through_the_cli(tmp_path):
     with LocalServer() as server:
         server.file("/news/ferry.html", "ferry.html")
         data = tmp_path / "data"
-        ok = run_newsbot("ingest", "--url", f"{server.base}/news/ferry.html", data_dir=data)
+        local = {"NEWSBOT_ALLOW_PRIVATE_URLS": "1"}  # the test server is on 127.0.0.1
+        ok = run_newsbot("ingest", "--url", f"{server.base}/news/ferry.html", data_dir=data, env=local)
         assert ok.returncode == 0, ok.stderr
         assert "1 added" in ok.stdout
-        missing = run_newsbot("ingest", "--url", f"{server.base}/news/gone.html", data_dir=data)
+        missing = run_newsbot("ingest", "--url", f"{server.base}/news/gone.html", data_dir=data, env=local)
         assert missing.returncode == 1
         assert "404" in missing.stderr and "Traceback" not in missing.stderr
         figures = json.loads(run_newsbot("stats", "--json", data_dir=data).stdout)
