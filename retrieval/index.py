@@ -30,6 +30,7 @@ import numpy as np
 from retrieval.chunking import build_chunks
 from retrieval.embeddings import NewsbotEmbeddingFunction, make_embeddings
 from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
+from retrieval.indexing.lock import IndexWriteLock
 from retrieval.sentences import split_sentences
 from retrieval.settings import Settings
 from retrieval.types import Article, ArticleInfo, Chunk, Sentence, Skipped
@@ -101,7 +102,11 @@ class NewsIndex:
         self.client = client
         self.embeddings = embeddings
         self.model_name = settings.embeddings
-        self._write_lock = threading.Lock()
+        # Local mode: one writer process at a time (Chroma's on-disk segments are not safe for two);
+        # a Chroma server serialises writers itself, so threads of this process are all we order.
+        self._write_lock = (
+            threading.RLock() if settings.chroma_host else IndexWriteLock(settings.data_dir, settings.lock_timeout)
+        )
         self._writer_id = uuid.uuid4().hex[:12]
         ef = NewsbotEmbeddingFunction.__new__(NewsbotEmbeddingFunction)
         ef.spec, ef.base_url, ef.threads, ef._model = (
