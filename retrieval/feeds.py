@@ -40,6 +40,7 @@ from retrieval.corpus import article_from_html, parse_date
 from retrieval.errors import ConfigError, FetchError, NewsbotError
 from retrieval.fetch import Fetcher, FetchResult, TransientFetchError, canonical_url, check_url
 from retrieval.settings import Settings
+from retrieval.sources.deadline import Deadline, within
 from retrieval.types import Article, Skipped
 
 if TYPE_CHECKING:  # chromadb is slow to import; `feeds list/add/remove` never need it
@@ -126,6 +127,7 @@ class RefreshReport:
     sentences: int = 0
     skipped: list[Skipped] = field(default_factory=list)  # entries not stored, with the reason
     retry_later: int = 0  # entries that failed for a passing reason and will be tried again
+    deferred: int = 0  # entries not reached within NEWSBOT_FEED_TIMEOUT / NEWSBOT_REFRESH_TIMEOUT: next refresh
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -146,6 +148,8 @@ class RefreshReport:
         )
         if self.retry_later:
             head += f", {self.retry_later} to retry"
+        if self.deferred:
+            head += f", {self.deferred} left for the next refresh (time limit)"
         if self.interrupted:
             head += " (interrupted: the next refresh resumes)"
         return head
@@ -342,6 +346,9 @@ def refresh_feeds(
         if missing:
             raise FetchError(f"not following {', '.join(missing)}; add it first with `newsbot feeds add URL`")
     report = RefreshReport(started_at=_now())
+    # One slow host must not stall the others: every feed has a budget for its fetch and its
+    # pages, and the whole refresh one for all of them; what is left over stays pending.
+    limits = _Limits(Deadline(settings.refresh_timeout), settings.feed_timeout)
     with _refresh_lock(settings), _fetcher(settings, fetcher) as f:
         try:
             with _db(settings) as conn:
@@ -351,8 +358,8 @@ def refresh_feeds(
                 }
                 if full:
                     state = {u: ("", "") for u in state}
-                _fetch_feeds(conn, f, targets, state, report, full)
-                _process_pending(conn, index, f, [t.url for t in targets], report, full, progress, batch)
+                _fetch_feeds(conn, f, targets, state, report, full, limits)
+                _process_pending(conn, index, f, [t.url for t in targets], report, full, progress, batch, limits)
         except (KeyboardInterrupt, SystemExit):
             report.interrupted = True
             raise
@@ -454,13 +461,36 @@ def _refresh_lock(settings: Settings) -> Iterator[None]:
         lock.release()
 
 
-def _fetch_feeds(conn, fetcher: Fetcher, targets: list[Feed], state: dict, report: RefreshReport, full: bool) -> None:
+class _Limits:
+    """The refresh's deadline and each feed's own: one for fetching the feed, one for its pages.
+
+    A feed's page budget starts when its first page is fetched, not when the refresh starts, so
+    a feed queued behind a slow one keeps its full time.
+    """
+
+    def __init__(self, refresh: Deadline, feed_seconds: float) -> None:
+        self.refresh = refresh
+        self.feed_seconds = feed_seconds
+        self._feeds: dict[tuple[str, str], Deadline] = {}
+        self._lock = threading.Lock()
+
+    def for_feed(self, url: str, part: str = "pages") -> Deadline:
+        with self._lock:
+            if (url, part) not in self._feeds:
+                self._feeds[(url, part)] = Deadline(self.feed_seconds)
+            return self._feeds[(url, part)].sooner(self.refresh)
+
+
+def _fetch_feeds(
+    conn, fetcher: Fetcher, targets: list[Feed], state: dict, report: RefreshReport, full: bool, limits: _Limits
+) -> None:
     """Fetch and parse the feeds in parallel; record each one's entries as it comes in."""
 
     def fetch(feed: Feed):
         etag, modified = state.get(feed.url, ("", ""))
         try:
-            result = fetcher.fetch(feed.url, etag=etag, last_modified=modified, accept=("feed", "html"))
+            with within(limits.for_feed(feed.url, "feed")):
+                result = fetcher.fetch(feed.url, etag=etag, last_modified=modified, accept=("feed", "html"))
             if result.not_modified:
                 return result, None
             if result.kind == "html" and not _looks_like_feed_text(result.body):
@@ -641,7 +671,15 @@ def _looks_like_feed_text(body: bytes) -> bool:
 
 
 def _process_pending(
-    conn, index: NewsIndex, fetcher: Fetcher, feed_urls: list[str], report: RefreshReport, full: bool, progress, batch: int
+    conn,
+    index: NewsIndex,
+    fetcher: Fetcher,
+    feed_urls: list[str],
+    report: RefreshReport,
+    full: bool,
+    progress,
+    batch: int,
+    limits: _Limits,
 ) -> None:
     """Fetch the pages of pending entries and store them, batch by batch, committing after each."""
     if not feed_urls:
@@ -676,7 +714,16 @@ def _process_pending(
     done = 0
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="page") as pool:
         for start in range(0, len(entries), max(1, batch)):
-            outcomes = list(pool.map(lambda e: _process_entry(fetcher, index, e), entries[start : start + batch]))
+            if limits.refresh.expired:
+                report.deferred += len(entries) - start
+                report.warnings.append(
+                    f"the refresh reached NEWSBOT_REFRESH_TIMEOUT ({limits.refresh.seconds:g}s); "
+                    f"{len(entries) - start} entries wait for the next refresh"
+                )
+                break
+            outcomes = list(
+                pool.map(lambda e: _process_entry(fetcher, index, e, limits), entries[start : start + batch])
+            )
             articles = [o.article for o in outcomes if o.article is not None]
             ingest = index.add_articles(articles) if articles else IngestReport()
             report.absorb(ingest)
@@ -689,9 +736,18 @@ def _process_pending(
                 progress(done, len(entries))
 
 
-def _process_entry(fetcher: Fetcher, index: NewsIndex, entry: _Entry) -> _Outcome:
+def _process_entry(fetcher: Fetcher, index: NewsIndex, entry: _Entry, limits: _Limits | None = None) -> _Outcome:
     """Turn one entry into an Article: the page's main text, else the feed's own text, else a reason."""
     out = _Outcome(entry, page_etag=entry.page_etag, page_last_modified=entry.page_last_modified)
+    budget = limits.for_feed(entry.feed_url) if limits is not None else None
+    if budget is not None and budget.expired:
+        out.state = "deferred"  # this feed used its time: the entry stays pending for the next refresh
+        return out
+    with within(budget):
+        return _process_entry_within(fetcher, index, entry, out)
+
+
+def _process_entry_within(fetcher: Fetcher, index: NewsIndex, entry: _Entry, out: _Outcome) -> _Outcome:
     key = canonical_url(entry.link) if entry.link else f"{entry.feed_url}#{entry.entry_id}"
     page_error = ""
     transient = False
@@ -771,6 +827,9 @@ def _with_entry_metadata(article: Article, entry: _Entry) -> Article:
 
 def _apply(conn, o: _Outcome, failed_keys: set[str], report: RefreshReport) -> None:
     e = o.entry
+    if o.state == "deferred":
+        report.deferred += 1
+        return
     if o.fetched:
         report.pages_fetched += 1
     if o.not_modified:
