@@ -12,6 +12,7 @@ from bot.chat import ChatSession
 from bot.cli import fail, friendly_errors, main, pass_settings
 from bot.render_terminal import StreamWriter, TerminalStyle, render_note, render_sources
 from retrieval.errors import NewsbotError
+from retrieval.sanitize import terminal_json
 from retrieval.settings import Settings
 from retrieval.types import Answer
 
@@ -87,7 +88,7 @@ def _run_batch(engine, settings: Settings, path: str) -> int:
             failed += 1
             click.echo(f"error: {path}:{lineno}: {exc}", err=True)
             out = {"id": rid if rid is not None else lineno, "error": str(exc)}
-        click.echo(json.dumps(out, ensure_ascii=False))
+        click.echo(terminal_json(out))
         sys.stdout.flush()
     return failed
 
@@ -128,7 +129,7 @@ def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str
     text = check_question(" ".join(question), settings)  # before loading anything: fail fast
     engine = open_engine(settings, quiet=as_json)
     if as_json:
-        click.echo(json.dumps(engine.ask(text).to_json(), ensure_ascii=False, indent=2))
+        click.echo(terminal_json(engine.ask(text).to_json(), indent=2))
         return
     _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout))
 

@@ -24,6 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render_discord import (
+    MAX_ANSWER_MESSAGES,
     MESSAGE_LIMIT,
     NO_MENTIONS,
     answer_messages,
@@ -402,7 +403,8 @@ class NewsBot(commands.AutoShardedBot):
             view.add_item(SourcesButton(key))
             extra = {"embeds": groups[0], "view": view}
         await send(content=texts[-1], allowed_mentions=NO_MENTIONS, **extra)
-        for group in groups[1:]:
+        # Bounded: more sources than fit stay behind the Show sources button.
+        for group in groups[1 : 1 + max(0, MAX_ANSWER_MESSAGES - len(texts))]:
             await send(embeds=group, allowed_mentions=NO_MENTIONS)
 
     async def send_sources(self, interaction: discord.Interaction, answer: Answer) -> None:

@@ -12,6 +12,7 @@ import re
 
 import discord
 
+from retrieval.sanitize import escape_discord
 from retrieval.types import Answer, Citation
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#create-message).
@@ -24,6 +25,9 @@ FIELD_VALUE_LIMIT = 1024
 EMBED_TOTAL_LIMIT = 6000  # across all embeds of one message
 EMBEDS_PER_MESSAGE = 10
 
+# Public messages one answer may post (text and sources); the rest is behind "Show sources".
+MAX_ANSWER_MESSAGES = 3
+SHORTENED = "\n\n-# Answer shortened: **Show sources** has every quote in full."
 # Quotes longer than this are shortened in the compact embed that comes with every answer.
 COMPACT_QUOTE_CHARS = 300
 # Full-quote embeds aim below half the 6,000 total so two share a message.
@@ -103,14 +107,25 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return chunks
 
 
-def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """The answer text (with its [n] markers) and any note, as message contents in order."""
-    text = answer.answer.strip() or "The articles don't say."
+def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT, max_messages: int = MAX_ANSWER_MESSAGES) -> list[str]:
+    """The answer text (with its [n] markers) and any note, as at most `max_messages` message contents.
+
+    Article text is escaped: a masked link, spoiler or code fence in a quoted sentence shows as
+    the characters it is. An answer longer than `max_messages` messages ends with a line that
+    points at "Show sources" (every quote is there in full).
+    """
+    text = escape_discord(answer.answer.strip()) or "The articles don't say."
     if answer.note:
         # "-#" is Discord's subtext line: the note reads as a footnote, not as part of the answer.
-        note = " ".join(answer.note.split())
+        note = escape_discord(" ".join(answer.note.split()))
         text = f"{text}\n\n-# {note}"
-    return split_message(text, limit)
+    chunks = split_message(text, limit)
+    if len(chunks) <= max_messages:
+        return chunks
+    kept = chunks[:max_messages]
+    room = limit - discord_len(SHORTENED)
+    kept[-1] = split_message(kept[-1], room)[0] + SHORTENED
+    return kept
 
 
 def _date(published_at: str) -> str:
@@ -135,7 +150,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def citation_heading(c: Citation) -> str:
     """`[n] Title` for a field name or a block heading."""
-    return _shorten(f"[{c.n}] {c.title or 'Untitled article'}", FIELD_NAME_LIMIT)
+    return _shorten(f"[{c.n}] {escape_discord(c.title) or 'Untitled article'}", FIELD_NAME_LIMIT)
 
 
 def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
@@ -144,7 +159,7 @@ def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
     A link too long for `limit` falls back to the bare article url, then to no link (the full
     sources view has room for it).
     """
-    head = [discord.utils.escape_markdown(c.source) if c.source else "", _date(c.published_at)]
+    head = [escape_discord(c.source) if c.source else "", escape_discord(_date(c.published_at))]
     for link in (f"[open the sentence]({_link_target(c.link)})" if c.link else "",
                  f"[open the article]({_link_target(c.url)})" if c.url else "", ""):
         meta = " · ".join(p for p in (*head, link) if p)
@@ -154,7 +169,7 @@ def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
 
 
 def _quote_block(quote: str) -> str:
-    return "> " + discord.utils.escape_markdown(" ".join(quote.split()))
+    return "> " + escape_discord(" ".join(quote.split()))
 
 
 def embed_size(embed: discord.Embed) -> int:
@@ -194,7 +209,7 @@ def full_sources_embeds(answer: Answer) -> list[discord.Embed]:
     """Every citation with its whole quote, in embed descriptions well within the 4,096 limit."""
     blocks: list[str] = []
     for c in answer.citations:
-        head = f"**{discord.utils.escape_markdown(citation_heading(c))}**"
+        head = f"**{citation_heading(c)}**"
         meta = citation_meta(c, EMBED_DESCRIPTION_LIMIT // 2)
         blocks.append("\n".join(p for p in (head, meta, _quote_block(c.quote)) if p))
     pieces: list[str] = []

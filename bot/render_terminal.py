@@ -9,6 +9,7 @@ from typing import TextIO
 
 import click
 
+from retrieval.sanitize import clean_url, strip_controls
 from retrieval.types import Answer, Citation
 
 MAX_WIDTH = 100  # beyond this, lines are tiring to read even on a wide terminal
@@ -36,6 +37,7 @@ class TerminalStyle:
 
 def hyperlink(url: str, text: str, style: TerminalStyle) -> str:
     """An OSC 8 hyperlink on a terminal (shows `text`, opens `url`); the plain url otherwise."""
+    url, text = clean_url(url), strip_controls(text, keep_newlines=False)
     if not style.links:
         return url
     return f"\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\"
@@ -58,12 +60,14 @@ def _short(quote: str) -> str:
 
 def render_citation(c: Citation, style: TerminalStyle, full_quote: bool = True) -> str:
     """`[n] "quote"` then title, source, date, then the link to the exact sentence."""
-    quote = c.quote if full_quote else _short(c.quote)
+    # Article text never reaches the terminal with its control characters (ESC sequences retitle,
+    # clear or take over the terminal): stripped when stored, and again here for older indexes.
+    quote = strip_controls(c.quote if full_quote else _short(c.quote), keep_newlines=False)
     marker = f"[{c.n}]"
     head = textwrap.fill(f"{marker} “{quote}”", width=style.width, subsequent_indent="    ",
                          break_long_words=False, break_on_hyphens=False)
-    meta = " — ".join(p for p in (c.title, c.source) if p)
-    date = c.published_at[:10] if c.published_at else "date unknown"
+    meta = strip_controls(" — ".join(p for p in (c.title, c.source) if p), keep_newlines=False)
+    date = strip_controls(c.published_at[:10], keep_newlines=False) if c.published_at else "date unknown"
     out = [style.s(marker, fg="cyan", bold=True) + head[len(marker):]]
     out.append(style.s(wrap(f"{meta}, {date}" if meta else date, style, indent="    "), dim=True))
     if c.link or c.url:
@@ -78,12 +82,12 @@ def render_sources(answer: Answer, style: TerminalStyle, full_quotes: bool = Tru
 
 
 def render_note(answer: Answer, style: TerminalStyle) -> str:
-    return style.s(wrap(f"note: {answer.note}", style), fg="yellow") if answer.note else ""
+    return style.s(wrap(f"note: {strip_controls(answer.note)}", style), fg="yellow") if answer.note else ""
 
 
 def render_answer(answer: Answer, style: TerminalStyle, full_quotes: bool = True) -> str:
     """The answer, its note, a blank line, then its sources."""
-    parts = [wrap(answer.answer, style)]
+    parts = [wrap(strip_controls(answer.answer), style)]
     note = render_note(answer, style)
     if note:
         parts.append(note)
@@ -104,6 +108,7 @@ class StreamWriter:
         self._pending_space = False
 
     def write(self, piece: str) -> None:
+        piece = strip_controls(piece)
         for i, word in enumerate(piece.split(" ")):
             if i > 0:
                 self._pending_space = True

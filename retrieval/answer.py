@@ -14,7 +14,7 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -32,6 +32,7 @@ from retrieval.citations import (
 )
 from retrieval.condense import condense_question
 from retrieval.errors import QuestionError
+from retrieval.sentences import MAX_SENTENCE_CHARS
 from retrieval.settings import Settings
 from retrieval.types import Answer, Hit
 
@@ -206,7 +207,8 @@ class AnswerPipeline:
         return not q or len(q & content_terms(rewritten)) / len(q) >= 0.5
 
     def _retrieve(self, turn: _Turn) -> _Turn:
-        turn.hits = list(self.searcher.search(turn.standalone, k=self.settings.top_k, filters=turn.filters))
+        hits = self.searcher.search(turn.standalone, k=self.settings.top_k, filters=turn.filters)
+        turn.hits = [bounded_hit(h) for h in hits]
         return turn
 
     def _extractive(self, turn: _Turn, note: str = "") -> Answer:
@@ -308,6 +310,23 @@ class AnswerPipeline:
             if not shown and ans.answer:
                 yield ans.answer  # extractive fallback or abstention: one piece
             yield ans
+
+
+def bounded_hit(hit: Hit) -> Hit:
+    """The hit with its sentence cut to MAX_SENTENCE_CHARS (at a space, marked "…").
+
+    Ingest splits longer sentences, but an index built before that may still hold a 200 KB
+    "sentence"; quoting it whole would flood a chat channel or a terminal.
+    """
+    text = hit.sentence.text
+    if len(text) <= MAX_SENTENCE_CHARS:
+        return hit
+    cut = text[:MAX_SENTENCE_CHARS]
+    if " " in cut[MAX_SENTENCE_CHARS // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    sentence = replace(hit.sentence, text=cut.rstrip() + " …", end=hit.sentence.start + len(cut.rstrip()))
+    context = hit.context if len(hit.context) <= 3 * MAX_SENTENCE_CHARS else sentence.text
+    return replace(hit, sentence=sentence, context=context)
 
 
 def answer_question(

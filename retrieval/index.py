@@ -31,6 +31,7 @@ from retrieval.chunking import build_chunks
 from retrieval.embeddings import NewsbotEmbeddingFunction, make_embeddings
 from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
 from retrieval.indexing.lock import IndexWriteLock
+from retrieval.sanitize import clean_article
 from retrieval.sentences import split_sentences
 from retrieval.settings import Settings
 from retrieval.types import Article, ArticleInfo, Chunk, Sentence, Skipped
@@ -271,6 +272,7 @@ class NewsIndex:
             batch: list[_Pending] = []
             pending: dict[str, _Pending] = {}
             for article in articles:
+                article = clean_article(article)  # every source passes here: files, feeds, pages
                 aid = article.id
                 old = by_key.get(article.key) if article.key else None
                 if aid in records or aid in pending:

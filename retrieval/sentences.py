@@ -43,6 +43,9 @@ _INITIAL = re.compile(r"(?:^|[\s(\"'‘“«])[A-Z]\.$")
 _FIRST_WORD = re.compile(r"[\"'‘“«(]*([^\W\d_]+)")
 
 _SIDE = 40  # characters either side of a cut that the rules look at
+# A "sentence" longer than this (a table flattened to one line, a text without full stops) is cut
+# into pieces at spaces: one sentence is one citation, and a citation must fit a chat message.
+MAX_SENTENCE_CHARS = 1000
 
 Segmenter = Callable[[str], list[tuple[int, int]]]
 
@@ -108,9 +111,33 @@ def sentence_spans(text: str, segment: Segmenter = blingfire_spans, fix: bool = 
             if stripped:
                 lead = len(piece) - len(piece.lstrip())
                 start = m.start() + prev + lead
-                spans.append((start, start + len(stripped)))
+                if len(stripped) > MAX_SENTENCE_CHARS:
+                    spans.extend(_pieces(text, start, start + len(stripped)))
+                else:
+                    spans.append((start, start + len(stripped)))
             prev = e
     return spans
+
+
+def _pieces(text: str, start: int, end: int, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """(start, end) spans of at most `limit` characters covering text[start:end], cut at spaces when possible."""
+    out: list[tuple[int, int]] = []
+    while start < end:
+        while start < end and text[start].isspace():
+            start += 1
+        if start >= end:
+            break
+        stop = min(end, start + limit)
+        if stop < end:
+            space = text.rfind(" ", start + limit // 2, stop + 1)
+            if space > start:
+                stop = space
+        piece_end = stop
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        out.append((start, piece_end))
+        start = stop
+    return out
 
 
 def split_sentences(article_id: str, text: str) -> list[Sentence]:
