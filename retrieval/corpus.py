@@ -67,7 +67,7 @@ _URL_FIELDS = ("url", "link")
 _DATE_FIELDS = ("published_at", "date", "published", "publishedAt", "pubDate")
 
 # Control characters that never occur in real text (tab, newline, form feed... are allowed).
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
          (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 # Without NUL bytes a file is not UTF-16/32, whatever a detector guesses from a few bytes.
@@ -143,6 +143,10 @@ def load_file(path: Path, max_bytes: int, source: str = "") -> Iterator[Article 
             yield article_from_text(text, key=key, source=source, markdown=ext == ".md")
     except InputFileError as e:
         yield Skipped(key, str(e))
+    except RecursionError:
+        yield Skipped(key, "nested too deeply to read; simplify the file")
+    except Exception as e:  # one odd file never stops the run; the others are still ingested
+        yield Skipped(key, f"could not be read ({type(e).__name__}: {str(e)[:120]}); check the file, or report it if it looks fine")
 
 
 def _mb(n: int) -> str:
@@ -175,9 +179,14 @@ def decode_text(data: bytes) -> str:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = _decode_legacy(data)
-    if len(_CONTROL.findall(text[:65536])) > max(2, len(text[:65536]) // 100):
+    if _looks_binary(text[:65536]):
         raise InputFileError("binary file (not readable text); convert it to text, JSON or HTML, or remove it")
     return normalise(text)
+
+
+def _looks_binary(sample: str) -> bool:
+    """Control characters (C0 or C1) in more than 1% of the text: bytes, not prose."""
+    return len(_CONTROL.findall(sample)) > max(2, len(sample) // 100)
 
 
 def _decode_legacy(data: bytes) -> str:
@@ -195,10 +204,13 @@ def _decode_legacy(data: bytes) -> str:
         letters = [c for c in western if c.isalpha()]
         if sum(not c.isascii() for c in letters) <= 0.3 * len(letters):
             return western
-    best = charset_normalizer.from_bytes(data, cp_exclusion=_WIDE_ENCODINGS).best()
-    if best is not None:
-        return str(best)
-    return western if western is not None else data.decode("latin-1")
+    # Detection on a sample: on megabytes of noise it would take minutes.
+    best = charset_normalizer.from_bytes(data[:200_000], cp_exclusion=_WIDE_ENCODINGS).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
+    # Not UTF-8, not mostly-ASCII Western text and no encoding makes sense of it: bytes, not text
+    # (decoded anyway it would become thousands of garbage "sentences").
+    raise InputFileError("binary file (no text encoding fits it); convert it to text, JSON or HTML, or remove it")
 
 
 def normalise(text: str) -> str:
@@ -241,6 +253,8 @@ def _front_matter(text: str) -> tuple[dict, str] | None:
         fields = yaml.safe_load(m.group(1))
     except yaml.YAMLError:
         return None  # not front matter after all: keep the file as written
+    except RecursionError:
+        raise InputFileError("YAML front matter nested too deeply to read; simplify the block between the --- lines") from None
     return (fields, text[m.end() :].strip()) if isinstance(fields, dict) else None
 
 
@@ -274,12 +288,17 @@ def _json_articles(path: Path, text: str, source: str, lines: bool) -> Iterator[
             except json.JSONDecodeError as e:
                 yield Skipped(f"{path}:{n}", f"line {n}: malformed JSON ({e.msg}, column {e.colno}); fix or remove that line")
                 continue
+            except RecursionError:
+                yield Skipped(f"{path}:{n}", f"line {n}: JSON nested too deeply to read; flatten or remove that line")
+                continue
             yield _record_or_skip(record, path, n, "line", source)
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputFileError(f"malformed JSON at line {e.lineno}, column {e.colno} ({e.msg}); fix the file") from None
+    except RecursionError:
+        raise InputFileError("JSON nested too deeply to read; flatten the file (articles are objects in a list)") from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list) and _first(data, _TEXT_FIELDS) is None:
         data = data["articles"]  # a news API response: {"status": "ok", "articles": [...]}
     if isinstance(data, dict):

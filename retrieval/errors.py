@@ -27,3 +27,7 @@ class QuestionError(NewsbotError):
 
 class FetchError(NewsbotError):
     """A URL or feed could not be fetched or parsed."""
+
+
+class IndexWriteError(NewsbotError):
+    """Writing to the index failed or would fail (disk full, storage error); what was stored is kept."""

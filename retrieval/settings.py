@@ -27,6 +27,7 @@ class Settings:
     chroma_host: str = ""  # set to use a Chroma server (`chroma run`) instead of data_dir
     chroma_port: int = 8000
     lock_timeout: float = 60.0  # seconds a second local writer waits for the first before giving up
+    min_free_mb: float = 50.0  # a local write stops cleanly when less would be left free on the disk
 
     # -- ingest --------------------------------------------------------------------------
     max_file_mb: float = 20.0  # larger input files are skipped with a message
