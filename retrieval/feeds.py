@@ -40,7 +40,7 @@ from retrieval.corpus import article_from_html, parse_date
 from retrieval.errors import ConfigError, FetchError, NewsbotError
 from retrieval.fetch import Fetcher, FetchResult, TransientFetchError, canonical_url, check_url
 from retrieval.settings import Settings
-from retrieval.sources.deadline import Deadline, within
+from retrieval.sources.deadline import Budgets, Deadline, within
 from retrieval.types import Article, Skipped
 
 if TYPE_CHECKING:  # chromadb is slow to import; `feeds list/add/remove` never need it
@@ -348,7 +348,7 @@ def refresh_feeds(
     report = RefreshReport(started_at=_now())
     # One slow host must not stall the others: every feed has a budget for its fetch and its
     # pages, and the whole refresh one for all of them; what is left over stays pending.
-    limits = _Limits(Deadline(settings.refresh_timeout), settings.feed_timeout)
+    limits = Budgets(Deadline(settings.refresh_timeout), settings.feed_timeout)
     with _refresh_lock(settings), _fetcher(settings, fetcher) as f:
         try:
             with _db(settings) as conn:
@@ -461,28 +461,8 @@ def _refresh_lock(settings: Settings) -> Iterator[None]:
         lock.release()
 
 
-class _Limits:
-    """The refresh's deadline and each feed's own: one for fetching the feed, one for its pages.
-
-    A feed's page budget starts when its first page is fetched, not when the refresh starts, so
-    a feed queued behind a slow one keeps its full time.
-    """
-
-    def __init__(self, refresh: Deadline, feed_seconds: float) -> None:
-        self.refresh = refresh
-        self.feed_seconds = feed_seconds
-        self._feeds: dict[tuple[str, str], Deadline] = {}
-        self._lock = threading.Lock()
-
-    def for_feed(self, url: str, part: str = "pages") -> Deadline:
-        with self._lock:
-            if (url, part) not in self._feeds:
-                self._feeds[(url, part)] = Deadline(self.feed_seconds)
-            return self._feeds[(url, part)].sooner(self.refresh)
-
-
 def _fetch_feeds(
-    conn, fetcher: Fetcher, targets: list[Feed], state: dict, report: RefreshReport, full: bool, limits: _Limits
+    conn, fetcher: Fetcher, targets: list[Feed], state: dict, report: RefreshReport, full: bool, limits: Budgets
 ) -> None:
     """Fetch and parse the feeds in parallel; record each one's entries as it comes in."""
 
@@ -679,7 +659,7 @@ def _process_pending(
     full: bool,
     progress,
     batch: int,
-    limits: _Limits,
+    limits: Budgets,
 ) -> None:
     """Fetch the pages of pending entries and store them, batch by batch, committing after each."""
     if not feed_urls:
@@ -736,7 +716,7 @@ def _process_pending(
                 progress(done, len(entries))
 
 
-def _process_entry(fetcher: Fetcher, index: NewsIndex, entry: _Entry, limits: _Limits | None = None) -> _Outcome:
+def _process_entry(fetcher: Fetcher, index: NewsIndex, entry: _Entry, limits: Budgets | None = None) -> _Outcome:
     """Turn one entry into an Article: the page's main text, else the feed's own text, else a reason."""
     out = _Outcome(entry, page_etag=entry.page_etag, page_last_modified=entry.page_last_modified)
     budget = limits.for_feed(entry.feed_url) if limits is not None else None

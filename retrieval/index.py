@@ -15,11 +15,8 @@ removed on the next write, so a crash never leaves a partial or duplicated artic
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import pickle
-import shutil
 import threading
 import time
 import uuid
@@ -32,8 +29,9 @@ import numpy as np
 
 from retrieval.chunking import build_chunks
 from retrieval.embeddings import NewsbotEmbeddingFunction, make_embeddings
-from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError, IndexWriteError, NewsbotError
-from retrieval.indexing.lock import IndexBusyError, IndexWriteLock
+from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
+from retrieval.indexing.disk import check_space, repair_if_no_writer, storage_errors
+from retrieval.indexing.lock import IndexWriteLock
 from retrieval.sanitize import clean_article
 from retrieval.sentences import split_sentences
 from retrieval.settings import Settings
@@ -44,7 +42,6 @@ log = logging.getLogger(__name__)
 WRITE_BATCH_ARTICLES = 128  # articles embedded and written together: length-sorted ONNX batches pad less
 CHROMA_MAX_BATCH = 4000  # below chromadb's max_batch_size on every backend seen
 STALE_PENDING_S = 900  # a pending article this old was left by a dead writer (server mode)
-BYTES_PER_SENTENCE = 8 * 1024  # on disk per stored sentence, its share of chunks and text included (BBC: ~4.7 KB)
 
 
 @dataclass
@@ -266,7 +263,7 @@ class NewsIndex:
         `progress(article, n_sentences)` is called once per input article (0 for unchanged ones).
         """
         report = IngestReport()
-        with self._write_lock, self._storage_errors():
+        with self._write_lock, storage_errors(self.settings, self.location):
             self._recover()
             records = dict(self._article_records())
             by_key: dict[str, str] = {}
@@ -316,7 +313,7 @@ class NewsIndex:
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article with all its sentences and chunks; False if there was none."""
-        with self._write_lock, self._storage_errors():
+        with self._write_lock, storage_errors(self.settings, self.location):
             if not self.articles.get(ids=[article_id], include=[])["ids"]:
                 return False
             self._delete(article_id)
@@ -327,7 +324,7 @@ class NewsIndex:
         """Forget keys below `under` that are not in `present_keys`; delete articles left with no key."""
         deleted: list[str] = []
         prefix = str(under)
-        with self._write_lock, self._storage_errors():
+        with self._write_lock, storage_errors(self.settings, self.location):
             for aid, meta in self._article_records():
                 keys = _keys_of(meta)
                 gone = [k for k in keys if k.startswith(prefix) and k not in present_keys]
@@ -344,45 +341,6 @@ class NewsIndex:
         return deleted
 
     # -- internals ---------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _storage_errors(self) -> Iterator[None]:
-        """Any storage failure during a write becomes one line saying what to do; nothing half-done stays.
-
-        Articles are marked pending until complete, so whatever a failed write left is removed
-        by the next write (crash recovery); the articles stored before it are untouched.
-        """
-        try:
-            yield
-        except NewsbotError:
-            raise
-        except Exception as exc:  # chromadb and sqlite raise many types for one storage failure
-            reason = _one_line(exc)
-            full = "No space left" in reason or (isinstance(exc, OSError) and exc.errno == 28)
-            if not full and not self.settings.chroma_host:
-                full = shutil.disk_usage(_existing(self.settings.index_dir)).free < 1024 * 1024
-            what = "the disk is full" if full else f"storage error: {reason[:200]}"
-            raise IndexWriteError(
-                f"writing to the index at {self.location} failed ({what}); "
-                + ("free some space and " if full else "")
-                + "run the command again: what was stored before is kept and the unfinished part is cleaned up"
-            ) from exc
-
-    def _check_space(self, n_sentences: int) -> None:
-        """Stop before a write batch that could fill the disk (a full disk mid-write damages Chroma's files)."""
-        if self.settings.chroma_host:
-            return
-        folder = self.settings.index_dir
-        # Chroma rewrites a vector segment's files when it saves them: room for the largest one, too.
-        largest = max((_folder_size(p) for p in folder.iterdir() if p.is_dir()), default=0) if folder.is_dir() else 0
-        need = largest + n_sentences * BYTES_PER_SENTENCE + self.settings.min_free_mb * 1024 * 1024
-        free = shutil.disk_usage(_existing(folder)).free
-        if free < need:
-            raise IndexWriteError(
-                f"only {free / 1e6:,.0f} MB free on the disk of {folder}, and the next write needs about "
-                f"{need / 1e6:,.0f} MB (NEWSBOT_MIN_FREE_MB={self.settings.min_free_mb:g} of it kept free); free some "
-                "space and run the command again: everything stored so far is kept"
-            )
 
     def _recover(self) -> None:
         """Remove what a killed writer left half-written (articles still marked pending).
@@ -428,7 +386,7 @@ class NewsIndex:
 
     def _write_batch(self, batch: list[_Pending], records: dict, report: IngestReport) -> None:
         texts = [_embed_text(p.article, s) for p in batch for s in p.sentences]
-        self._check_space(len(texts))
+        check_space(self.settings, len(texts))  # a full disk mid-write damages Chroma's files
         vectors = self.embeddings.encode(texts)
         art_ids, art_docs, art_meta, art_vecs = [], [], [], []
         s_ids, s_docs, s_meta = [], [], []
@@ -537,55 +495,6 @@ def _chunk(doc: str, m: dict) -> Chunk:
     return Chunk(m["article_id"], int(m["i"]), int(m["first"]), int(m["last"]), int(m["start"]), int(m["end"]), doc)
 
 
-def _existing(path: Path) -> Path:
-    """`path` or its nearest existing parent (for disk usage before the folder exists)."""
-    path = Path(path)
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
-def _folder_size(folder: Path) -> int:
-    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
-
-
-def repair_damaged_segments(index_dir: Path, data_dir: Path) -> list[Path]:
-    """Move aside vector segments whose metadata file a full disk or a crash left empty or unreadable.
-
-    Chroma then rebuilds them from the log it keeps in chroma.sqlite3; without this, every later
-    command fails with "Error deserializing pickle file". Returns where the damaged ones went.
-    """
-    moved: list[Path] = []
-    if not index_dir.is_dir():
-        return moved
-    for meta in sorted(index_dir.glob("*/index_metadata.pickle")):
-        try:
-            with open(meta, "rb") as handle:
-                pickle.load(handle)  # noqa: S301 (Chroma's own file, in our own data folder)
-            continue
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError):
-            pass
-        target = data_dir / "damaged" / f"{meta.parent.name}-{int(time.time())}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(meta.parent), str(target))
-        log.warning("moved a damaged index segment to %s (left by a full disk or a crash); it is rebuilt", target)
-        moved.append(target)
-    return moved
-
-
-def _repair_if_no_writer(settings: Settings) -> None:
-    """Repair damaged segments, but only while no other process writes (its files may be mid-save)."""
-    lock = IndexWriteLock(settings.data_dir, settings.lock_timeout)
-    try:
-        lock.acquire(timeout=0)
-    except IndexBusyError:
-        return
-    try:
-        repair_damaged_segments(settings.index_dir, Path(settings.data_dir))
-    finally:
-        lock.release()
-
-
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -617,7 +526,7 @@ def _make_client(settings: Settings):
                 f"the index file {database} is empty (0 bytes): it was damaged, e.g. by a full disk; it is left "
                 f"as it is: move the folder {path} away (or restore a backup) and run `newsbot ingest` again"
             )
-        _repair_if_no_writer(settings)
+        repair_if_no_writer(settings)
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()

@@ -78,7 +78,7 @@ def test_a_storage_error_is_one_line_and_the_next_write_works(settings, embeddin
 def test_a_write_stops_before_the_disk_fills(settings, embeddings, monkeypatch):
     index = NewsIndex.open(settings, embeddings=embeddings)
     usage = shutil.disk_usage(settings.index_dir)
-    monkeypatch.setattr("retrieval.index.shutil.disk_usage", lambda p: usage._replace(free=10 * 1024 * 1024))
+    monkeypatch.setattr("retrieval.indexing.disk.shutil.disk_usage", lambda p: usage._replace(free=10 * 1024 * 1024))
     with pytest.raises(IndexWriteError, match=r"only 10 MB free .*NEWSBOT_MIN_FREE_MB=50 .*everything stored so far is kept"):
         index.add_articles([Article(title="Ferry", text=GOOD)])
     monkeypatch.undo()

@@ -56,3 +56,23 @@ def within(deadline: Deadline | None) -> Iterator[Deadline | None]:
         yield effective
     finally:
         _local.deadline = outer
+
+
+class Budgets:
+    """A refresh's deadline and each feed's own: one for fetching the feed, one for its pages.
+
+    A feed's page budget starts when its first page is fetched, not when the refresh starts, so
+    a feed queued behind a slow one keeps its full time; every budget ends with the refresh's.
+    """
+
+    def __init__(self, refresh: Deadline, feed_seconds: float) -> None:
+        self.refresh = refresh
+        self.feed_seconds = feed_seconds
+        self._feeds: dict[tuple[str, str], Deadline] = {}
+        self._lock = threading.Lock()
+
+    def for_feed(self, url: str, part: str = "pages") -> Deadline:
+        with self._lock:
+            if (url, part) not in self._feeds:
+                self._feeds[(url, part)] = Deadline(self.feed_seconds)
+            return self._feeds[(url, part)].sooner(self.refresh)
