@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -210,7 +210,7 @@ def _db(settings: Settings) -> Iterator[sqlite3.Connection]:
     """A connection to `<data_dir>/feeds.sqlite3`, created on first use; closed on exit."""
     path = Path(settings.data_dir) / DB_NAME
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=30)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"cannot open {path} ({exc}); check NEWSBOT_DATA_DIR points at a writable folder") from None
@@ -603,17 +603,27 @@ def _entry_id(entry, data: dict) -> str:
 
 
 def _entry_date(entry) -> str:
+    """The entry's date in UTC, or "" when it has none that can be true (before 1900 or days ahead)."""
     for name in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(name)
         if parsed:
             try:  # feedparser gives UTC struct_time; a bad one (year 0) raises
-                return datetime.fromtimestamp(calendar.timegm(parsed), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                when = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
             except (OverflowError, ValueError, OSError):
                 continue
+            return when.strftime("%Y-%m-%dT%H:%M:%SZ") if _plausible(when) else ""
     for name in ("published", "updated", "created"):
         if entry.get(name):
-            return parse_date(entry[name]) or ""
+            iso = parse_date(entry[name]) or ""
+            if iso and not _plausible(datetime.fromisoformat(iso.replace("Z", "+00:00"))):
+                return ""
+            return iso
     return ""
+
+
+def _plausible(when: datetime) -> bool:
+    # A feed dated 9999 would otherwise be "the latest news" forever.
+    return 1900 <= when.year and when <= datetime.now(UTC) + timedelta(days=2)
 
 
 _BLOCKS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "pre", "section", "article")

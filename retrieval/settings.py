@@ -80,7 +80,9 @@ class Settings:
         """Settings from `.env` (if present) overlaid by the process environment, then overrides."""
         env: dict[str, str | None] = {}
         if env_file and Path(env_file).is_file():
-            env.update(dotenv_values(env_file))
+            # No ${VAR} expansion: a setting must never pull another variable (say, the token) into a
+            # value that gets sent or printed, such as the User-Agent.
+            env.update(dotenv_values(env_file, interpolate=False))
         env.update(os.environ)
         return cls.from_mapping(env, **overrides)
 

@@ -63,7 +63,7 @@ class IndexWriteLock:
         if not self._thread_lock.acquire(timeout=wait if wait >= 0 else -1):
             raise IndexBusyError(self._busy_message(wait))
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             left = max(0.0, wait - (time.monotonic() - started))
             self._file_lock.acquire(timeout=left, poll_interval=_POLL_S)
         except filelock.Timeout:
