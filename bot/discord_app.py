@@ -722,7 +722,7 @@ def run_bot(settings: Settings) -> None:
     except discord.PrivilegedIntentsRequired:
         raise ConfigError("enable 'Message Content Intent' in the Discord Developer Portal (your app > Bot > "
                           "Privileged Gateway Intents), then start again") from None
-    except (OSError, aiohttp.ClientError, asyncio.TimeoutError, discord.GatewayNotFound, discord.DiscordServerError) as exc:
+    except (TimeoutError, OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.DiscordServerError) as exc:
         # No network, DNS down, a proxy in the way, Discord having an outage: one line, not a traceback.
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise ConfigError(f"cannot reach Discord ({reason}); check this machine's network connection "
