@@ -56,6 +56,7 @@ class Settings:
     discord_guilds: tuple[int, ...] = ()  # allowlist; empty = every guild
     discord_channels: tuple[int, ...] = ()  # allowlist; empty = every channel
     discord_admin_role: str = ""  # role name allowed to /ingest besides administrators
+    discord_admin_guilds: tuple[int, ...] = ()  # guilds where /feeds and /ingest work; empty = every allowed guild
     discord_rate_per_minute: float = 6.0  # questions per user per minute
     discord_burst: int = 3
     discord_max_concurrent: int = 4
