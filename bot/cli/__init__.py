@@ -1,68 +1,17 @@
-"""The `newsbot` command: thin wrappers that parse arguments, call the engine and render."""
+"""The `newsbot` command: the group, and every command registered on it in this one place.
 
-from __future__ import annotations
+Command modules never import the group (no import cycle): each defines plain click commands,
+and this module adds them, as simonw/llm's CLI does with its plugins' commands.
+"""
 
-import functools
-import sys
-from pathlib import Path
+from bot.cli.ask import ask, chat
+from bot.cli.discord import discord_command
+from bot.cli.eval import eval_command
+from bot.cli.feeds import feeds
+from bot.cli.group import main
+from bot.cli.index import delete, ingest, stats
 
-import click
+for command in (ask, chat, ingest, stats, delete, feeds, eval_command, discord_command):
+    main.add_command(command)
 
-from retrieval.errors import NewsbotError
-from retrieval.settings import Settings
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Print one error line to stderr and exit: what every user-fixable failure looks like."""
-    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
-    sys.exit(code)
-
-
-def friendly_errors(fn):
-    """Turn project errors into one clear line and a non-zero exit code, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NewsbotError as exc:
-            fail(str(exc))
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-
-    return wrapper
-
-
-pass_settings = click.make_pass_decorator(Settings)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the index lives (default: NEWSBOT_DATA_DIR, else your user data folder).",
-)
-@click.option("--env-file", default=".env", show_default=True, help="Settings file read before the environment.")
-@click.version_option(package_name="newsbot")
-@click.pass_context
-@friendly_errors
-def main(ctx: click.Context, data_dir: Path | None, env_file: str) -> None:
-    """Ask questions about news articles and get answers cited to the exact sentences.
-
-    \b
-    Quick start:
-      newsbot ingest seeds/          build the index from a folder of articles
-      newsbot ask "How many people did Venezuela release?"
-      newsbot chat                   interactive chat with follow-ups
-    """
-    ctx.obj = Settings.load(env_file, data_dir=data_dir)
-
-
-# Sub-commands live in their own modules and register here.
-from bot.cli import (
-    ask,  # noqa: E402,F401  (ask, chat)
-    discord,  # noqa: E402,F401  (discord)
-    eval,  # noqa: E402,F401  (eval)
-    feeds,  # noqa: E402,F401  (feeds add|list|remove|refresh)
-    index,  # noqa: E402,F401  (ingest, stats, delete)
-)
+__all__ = ["main"]

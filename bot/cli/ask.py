@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli import fail, friendly_errors, main, pass_settings
 from bot.cli.chat import ChatSession
+from bot.cli.shared import fail, friendly_errors, pass_settings
 from bot.terminal import StreamWriter, TerminalStyle, render_note, render_sources
 from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
@@ -92,7 +92,7 @@ def _run_batch(engine, settings: Settings, path: str) -> int:
     return failed
 
 
-@main.command()
+@click.command()
 @click.argument("question", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (schema in the README).")
 @click.option(
@@ -133,7 +133,7 @@ def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str
     _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout))
 
 
-@main.command()
+@click.command()
 @pass_settings
 @friendly_errors
 def chat(settings: Settings) -> None:

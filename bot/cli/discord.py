@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import fail, friendly_errors, main, pass_settings
+from bot.cli.shared import fail, friendly_errors, pass_settings
 from retrieval.settings import Settings
 
 TOKEN_HELP = (
@@ -15,7 +15,7 @@ TOKEN_HELP = (
 )
 
 
-@main.command(name="discord")
+@click.command(name="discord")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging (never shows the token or message text at INFO).")
 @click.option("--refresh-every", metavar="TEXT", default=None,
               help="Refresh followed feeds in the background this often, e.g. 15m, 2h, 1d "

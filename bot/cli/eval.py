@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from bot.cli import friendly_errors, main, pass_settings
+from bot.cli.shared import friendly_errors, pass_settings
 from retrieval.evaluation.datasets import DATASETS, load_dataset
 from retrieval.settings import Settings
 
 
-@main.command("eval")
+@click.command("eval")
 @click.option("--dataset", "kind", type=click.Choice(DATASETS), required=True, help="Format of --path.")
 @click.option("--path", type=click.Path(path_type=Path), required=True, help="Dataset file or folder.")
 @click.option("--distractors", type=click.Path(path_type=Path), help="Folder of .txt articles added to the corpus.")

@@ -10,12 +10,12 @@ import sys
 
 import click
 
-from bot.cli import fail, friendly_errors, main, pass_settings
+from bot.cli.shared import fail, friendly_errors, pass_settings
 from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
 
 
-@main.group()
+@click.group()
 def feeds() -> None:
     """Follow RSS and Atom feeds and keep the index up to date with them.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import fail, friendly_errors, main, pass_settings
+from bot.cli.shared import fail, friendly_errors, pass_settings
 from retrieval.settings import Settings
 
 
@@ -17,7 +17,7 @@ def _engine(settings: Settings):
     return Engine.open(settings)
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--url", "urls", multiple=True, help="Fetch an article page (repeatable); its main text is extracted.")
 @click.option("--prune", is_flag=True, help="Also delete articles whose file under the given folders is gone.")
@@ -46,7 +46,7 @@ def ingest(settings: Settings, paths: tuple[Path, ...], urls: tuple[str, ...], p
         fail("nothing could be ingested" + (" (see the skipped files above)" if report.skipped else ""))
 
 
-@main.command()
+@click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (keys: articles, sentences, chunks, ...).")
 @pass_settings
 @friendly_errors
@@ -71,7 +71,7 @@ def stats(settings: Settings, as_json: bool) -> None:
         click.echo(f"{name:>13}  {value}")
 
 
-@main.command()
+@click.command()
 @click.argument("article_ids", nargs=-1, required=True)
 @pass_settings
 @friendly_errors
