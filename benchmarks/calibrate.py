@@ -35,11 +35,12 @@ sys.path.insert(0, str(REPO))
 
 from retrieval.answering.answerers import extractive as ext
 from retrieval.answering.chain import AnswerPipeline
-from retrieval.answering.search import Searcher, tokenize
+from retrieval.answering.search import Searcher
 from retrieval.evaluation.datasets import EvalDataset, load_dataset
 from retrieval.evaluation.gold import GoldResolver
 from retrieval.evaluation.runner import open_corpus_index
 from retrieval.settings import Settings
+from retrieval.text import tokenize
 
 K = 8  # hits handed to the answerer (Settings.top_k)
 ANSWER_FLOOR = 0.92  # dev answer rate the thresholds must keep: the 90% target plus 2 points of slack

@@ -46,6 +46,7 @@ from retrieval.sources.feeds import (
     remove_feed,
 )
 from retrieval.sources.web import check_url
+from retrieval.text import MARKER
 from retrieval.types import Answer
 
 log = logging.getLogger("newsbot.discord")
@@ -130,7 +131,7 @@ class Busy(Exception):
         super().__init__(BUSY_TEXT)
 
 
-_CITATION_MARKS = re.compile(r"(?:\s*[,;]?\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])+")
+_CITATION_MARKS = re.compile(rf"(?:\s*[,;]?\s*{MARKER.pattern})+")
 
 
 def conversation_pairs(messages: Iterable[tuple[bool, str]], turns: int = HISTORY_TURNS) -> list[tuple[str, str]]:

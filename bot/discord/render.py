@@ -12,6 +12,7 @@ import re
 
 import discord
 
+from retrieval.text import MARKER
 from retrieval.types import Answer, Citation
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#create-message).
@@ -36,7 +37,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 # Split points, best first. A sentence ends after . ! ? … plus closing quotes/brackets and any
 # citation markers that follow it ("... 88 people. [1] Next"), so a marker stays with its sentence.
 _PARAGRAPH = re.compile(r"\n\s*\n")
-_SENTENCE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])*(?=\s)")
+_SENTENCE = re.compile(rf"(?<=[.!?…])[\"'”’)\]]*(?:\s*{MARKER.pattern})*(?=\s)")
 _LINE = re.compile(r"\n")
 _SPACE = re.compile(r"\s+")
 

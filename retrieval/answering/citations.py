@@ -20,6 +20,15 @@ from urllib.parse import quote as _percent_encode
 import blingfire
 import numpy as np
 
+from retrieval.text import (
+    CITATION_MARK,
+    LEADING_MARKS,
+    cited_numbers,
+    content_terms,
+    numbers_in,
+    parse_marker,
+    strip_citations,
+)
 from retrieval.types import Citation, Hit
 
 # Share of an answer sentence's content words that its cited sentences must contain.
@@ -96,36 +105,6 @@ def make_citation(n: int, hit: Hit) -> Citation:
 # ---------------------------------------------------------------------------------------------
 # Answer sentences and citation markers
 
-# "[1]", "[1, 3]", "[2-4]", "[Source 2]"; full-width brackets too (some models emit them).
-CITATION_MARK = re.compile(
-    r"\s*[\[【]\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:[-–,;]|and)\s*\d{1,3})*)\s*[\]】]", re.IGNORECASE
-)
-_LEADING_MARKS = re.compile(rf"^(?:{CITATION_MARK.pattern})+\s*", re.IGNORECASE)
-
-
-def parse_marker(body: str) -> list[int]:
-    """Numbers named by the inside of one marker: "1, 3" -> [1, 3]; "2-4" -> [2, 3, 4]."""
-    out: list[int] = []
-    for part in re.split(r"\s*(?:[,;]|and)\s*", body):
-        if not part:
-            continue
-        if "-" in part or "–" in part:
-            lo, hi = (int(x) for x in re.split(r"\s*[-–]\s*", part, maxsplit=1))
-            if lo <= hi <= lo + 20:  # a sane range; "[1-999]" is not a citation
-                out.extend(range(lo, hi + 1))
-            continue
-        out.append(int(part))
-    return out
-
-
-def cited_numbers(sentence: str) -> list[int]:
-    """All citation numbers in a sentence, in order, with repeats."""
-    return [n for m in CITATION_MARK.finditer(sentence) for n in parse_marker(m.group(1))]
-
-
-def strip_citations(text: str) -> str:
-    """The text without citation markers (and without the space a marker left before punctuation)."""
-    return re.sub(r"\s+([.,;:!?])", r"\1", CITATION_MARK.sub("", text)).strip()
 
 
 def split_answer_sentences(text: str) -> list[str]:
@@ -138,7 +117,7 @@ def split_answer_sentences(text: str) -> list[str]:
             sent = sent.strip()
             if not sent:
                 continue
-            lead = _LEADING_MARKS.match(sent)
+            lead = LEADING_MARKS.match(sent)
             if lead and out:
                 # "claim. [1] Next claim" -> the [1] belongs to "claim."
                 out[-1] = out[-1] + " " + lead.group(0).strip()
@@ -168,17 +147,6 @@ def complete_sentences(buffer: str) -> tuple[list[str], str]:
 # ---------------------------------------------------------------------------------------------
 # Support check
 
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there these
-    they this those through to too under until up very was we were what when where which while who
-    whom why will with would you your yours yourself yourselves said says say according article
-    articles source sources report reported reports""".split()
-)
-
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
     r"|\b(?:system prompt|you are now|as an ai\b|new instructions|jailbreak)"
@@ -193,23 +161,6 @@ _INJECTION = re.compile(
 def looks_like_instruction(text: str) -> bool:
     """True for text that talks to an AI model ("ignore your instructions..."): never evidence."""
     return bool(_INJECTION.search(text))
-
-
-def content_terms(text: str) -> set[str]:
-    """Lower-cased content words, crudely stemmed (5-letter prefix), numbers without separators."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"(?<=\d)[,\u202f\u00a0 ](?=\d{3}\b)", "", text)  # 2,400 -> 2400
-    terms = set()
-    for w in re.findall(r"\w+(?:\.\d+)?", text):
-        if w in _STOPWORDS or (len(w) < 2 and not w.isdigit()):
-            continue
-        terms.add(w if w[0].isdigit() or len(w) < 5 else w[:5])
-    return terms
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers a text states, normalised ("2,400" -> "2400")."""
-    return {t for t in content_terms(text) if t[0].isdigit()}
 
 
 def lexical_support(claim: str, evidence: Sequence[str]) -> float:

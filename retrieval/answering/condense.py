@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from retrieval.text import FUNCTION_WORDS, MARKER, WORD
+
 MAX_CARRIED = 8  # terms carried from earlier turns; more drowns the new question's own words
 MAX_CARRIED_WORDS = 4  # topic words carried when the earlier question named nothing
 MAX_ANSWER_NAMES = 1  # names borrowed from the previous answer for a personal pronoun
@@ -30,17 +32,11 @@ _PERSONAL = frozenset(["he", "she", "him", "her", "his", "hers", "they", "them",
 _ANAPHORA = frozenset(
     ["he", "she", "it", "they", "them", "their", "theirs", "his", "her", "hers", "its", "him", "this", "that", "these", "those", "there", "then", "such", "same", "former", "latter", "other", "others", "one", "ones"]
 )
-# Question and filler words that carry no topic of their own.
-_FUNCTION = frozenset(
-    ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "a", "an", "the", "and", "or", "but", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "about", "as", "into", "than", "then", "also", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "has", "have", "had", "not", "no", "yes", "many", "much", "more", "most", "less", "few", "any", "some", "all", "each", "every", "other", "else", "own", "i", "me", "my", "we", "our", "you", "your", "please", "tell", "say", "said", "says", "know", "think", "happen", "happened", "happening", "now", "still", "again", "yet", "ever", "just", "only", "really", "very", "remain", "remains", "remained", "left"]
-)
 # Capitalised, but never what a pronoun stands for.
 _NOT_NAMES = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
-_WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
-_CITATION = re.compile(r"\[\d+\]")
 
 
 def condense_question(question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -49,7 +45,7 @@ def condense_question(question: str, history: Sequence[tuple[str, str]]) -> str:
     if not history or not q or not is_follow_up(q):
         return q
     carried = _carried_terms(q, history)
-    own = {w.casefold() for w in _WORD.findall(q)}
+    own = {w.casefold() for w in WORD.findall(q)}
     extra = [t for t in carried if t.casefold() not in own][:MAX_CARRIED]
     if not extra:
         return q
@@ -58,13 +54,13 @@ def condense_question(question: str, history: Sequence[tuple[str, str]]) -> str:
 
 def is_follow_up(question: str) -> bool:
     """True when the question leans on an earlier turn: a pronoun, an elliptical opening, no topic words."""
-    words = _WORD.findall(question)
+    words = WORD.findall(question)
     lowered = [w.casefold().strip(".'’") for w in words]
     if _FOLLOW_UP_START.match(question):
         return True
     if any(w in _ANAPHORA for w in lowered):
         return True
-    topic = [w for w in lowered if w not in _FUNCTION]
+    topic = [w for w in lowered if w not in FUNCTION_WORDS]
     return len(topic) <= 1
 
 
@@ -90,8 +86,8 @@ def _carried_terms(question: str, history: Sequence[tuple[str, str]]) -> list[st
     if _SWAP_SUBJECT.match(question) and _names(question):
         return words
     terms = names or words
-    if _PERSONAL.intersection(w.casefold() for w in _WORD.findall(question)):
-        last_a = _CITATION.sub(" ", history[-1][1] or "") if history else ""
+    if _PERSONAL.intersection(w.casefold() for w in WORD.findall(question)):
+        last_a = MARKER.sub(" ", history[-1][1] or "") if history else ""
         for name in _names(last_a)[:MAX_ANSWER_NAMES]:
             if name.casefold() not in {t.casefold() for t in terms}:
                 terms.append(name)
@@ -107,10 +103,10 @@ def _topic_terms(text: str) -> list[str]:
             terms.append(name)
             seen.add(name.casefold())
             seen.update(part.casefold() for part in name.split())
-    for w in _WORD.findall(text):
+    for w in WORD.findall(text):
         word = w.strip(".'’")
         c = word.casefold()
-        if not c or c in _FUNCTION or c in _ANAPHORA or c in seen:
+        if not c or c in FUNCTION_WORDS or c in _ANAPHORA or c in seen:
             continue
         terms.append(word)
         seen.add(c)
@@ -122,11 +118,11 @@ def _names(text: str) -> list[str]:
     out: list[str] = []
     run: list[str] = []
     run_start = 0
-    words = _WORD.findall(text)
+    words = WORD.findall(text)
     for i, w in enumerate([*words, ""]):
         clean = w.strip(".'’")
         c = clean.casefold()
-        if clean and clean[0].isupper() and c not in _FUNCTION and c not in _ANAPHORA and c not in _NOT_NAMES:
+        if clean and clean[0].isupper() and c not in FUNCTION_WORDS and c not in _ANAPHORA and c not in _NOT_NAMES:
             if not run:
                 run_start = i
             run.append(clean)

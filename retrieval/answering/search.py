@@ -36,13 +36,13 @@ from typing import Any
 
 import bm25s
 import numpy as np
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
+from retrieval.text import LEXICAL_FORMAT, tokenize
 from retrieval.types import ArticleInfo, Hit, Sentence
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,6 @@ RECENCY_BONUS = 0.08  # the newest candidate's bonus for "latest news" questions
 CONTEXT_NEIGHBOURS = 1  # sentences on each side in Hit.context
 BM25_K1, BM25_B = 1.2, 0.75
 
-# Words that carry no topic: dropped from the lexical query and from coverage.
-STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(
-    ["also", "would", "could", "said", "says", "say", "one", "us", "yet", "whose", "according", "mr", "mrs", "ms", "get", "got", "tell", "told", "know", "many", "much", "please", "article", "articles", "news", "report", "reported"]
-)
 # Asking for the newest reports; these words are preferences, not topic terms.
 _LATEST = re.compile(
     r"\b(latest|newest|most recent|recent(ly)?|today|tonight|this (week|month|morning|year)|"
@@ -69,40 +65,7 @@ _LATEST = re.compile(
 _TEMPORAL_TERMS = frozenset(
     ["latest", "newest", "most", "recent", "recently", "today", "tonight", "week", "month", "morning", "year", "right", "now", "currently", "current", "far", "breaking", "update", "updates", "updated"]
 )
-_TOKEN = re.compile(r"\w+(?:['’.]\w+)*", re.UNICODE)
 
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased content words, possessives and plural 's' removed (for BM25 and coverage)."""
-    out: list[str] = []
-    for m in _TOKEN.finditer(text.lower()):
-        w = m.group(0).replace("’", "'")
-        w = w.removesuffix("'s")
-        if not w or w in STOPWORDS:
-            continue
-        out.append(_stem(w))
-    return out
-
-
-try:  # PyStemmer (Snowball, C): "released"/"release" match; measured +0-2 points of recall
-    import Stemmer
-except ImportError:  # without it, plural stripping only
-    Stemmer = None
-_stemmers = threading.local()  # PyStemmer objects must not be shared between threads
-LEXICAL_FORMAT = "1-snowball" if Stemmer is not None else "1-plural"  # part of the cache key
-
-
-def _stem(w: str) -> str:
-    if Stemmer is not None:
-        stemmer = getattr(_stemmers, "english", None)
-        if stemmer is None:
-            stemmer = _stemmers.english = Stemmer.Stemmer("english")
-        return stemmer.stemWord(w)
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
 
 
 def wants_latest(question: str) -> bool:

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import blingfire
 
 from retrieval.answering.citations import make_citation
-from retrieval.answering.search import tokenize
 from retrieval.settings import Settings
+from retrieval.text import tokenize
 from retrieval.types import Answer, Citation, Hit
 
 NO_ANSWER = "The articles don't say."

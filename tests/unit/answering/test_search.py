@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from retrieval.answering.search import (
-    LEXICAL_FORMAT,
     LexicalIndex,
     NewsRetriever,
     Searcher,
@@ -17,12 +16,12 @@ from retrieval.answering.search import (
     _spread,
     document_to_hit,
     hit_to_document,
-    tokenize,
     wants_latest,
 )
 from retrieval.errors import QuestionError
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
+from retrieval.text import LEXICAL_FORMAT
 from retrieval.types import Article
 from tests.conftest import SEED_QUESTION
 
@@ -227,13 +226,3 @@ def test_langchain_retriever_returns_documents(small):
         hit = document_to_hit(d)
         assert hit.sentence.text == d.page_content
         assert hit_to_document(hit) == d
-
-
-def test_tokenize_drops_stopwords_and_plurals():
-    assert tokenize("the banks' rates") == tokenize("bank rate")
-    assert "the" not in tokenize("the bank")
-
-
-def test_tokenize_matches_word_forms_with_the_snowball_stemmer():
-    pytest.importorskip("Stemmer", reason="PyStemmer is a dependency; without it only plurals are matched")
-    assert tokenize("How many people did Venezuela release?") == tokenize("people Venezuela released")
