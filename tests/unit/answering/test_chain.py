@@ -21,7 +21,7 @@ from retrieval.answering.search import Searcher
 from retrieval.errors import QuestionError
 from retrieval.indexing.store import NewsIndex
 from retrieval.types import Answer, Article
-from tests.conftest import SEED_QUESTION
+from tests.helpers import SEED_QUESTION
 
 RELEASE = "88 more people have been released"
 REMAIN = "more than 900 political prisoners remain"

@@ -19,7 +19,7 @@ from retrieval.answering.answerers.extractive import (
 )
 from retrieval.answering.citations import validate_citations
 from retrieval.types import ArticleInfo, Hit, Sentence
-from tests.conftest import SEED_QUESTION
+from tests.helpers import SEED_QUESTION
 
 
 @pytest.fixture(scope="module")
