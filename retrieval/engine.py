@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from retrieval.answering.question import check_history, check_question
 from retrieval.errors import FetchError
+from retrieval.package_data import data_folder
 from retrieval.settings import Settings
 from retrieval.types import Answer, ArticleInfo, Feed, Hit, IngestReport, RefreshReport, Skipped
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from retrieval.answering.search import Searcher, SearchFilters
     from retrieval.indexing.store import NewsIndex
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"  # the built-in default corpus
+SEEDS_DIR = data_folder("seeds")  # the built-in default corpus (package data)
 
 History = Sequence[tuple[str, str]]
 

@@ -125,3 +125,11 @@ def test_no_module_over_500_lines():
 def test_the_checks_see_lazy_imports():
     # A guard for the guard: bot/cli/ask.py is known to import retrieval.engine.
     assert "retrieval.engine" in _imports("bot.cli.ask", MODULES["bot.cli.ask"])
+
+
+def test_pyproject_lists_every_package():
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    packages = {name for name, path in MODULES.items() if path.name == "__init__.py"}
+    assert set(config["packages"]) == packages | set(config["package-dir"]), "add new packages to pyproject.toml"
