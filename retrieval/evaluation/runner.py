@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -42,6 +43,9 @@ from retrieval.indexing.embeddings import make_embeddings
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
 from retrieval.types import Answer, Article
+
+if TYPE_CHECKING:
+    from retrieval.engine import Engine
 
 CONFIGS = ("naive", "dense", "bm25", "hybrid", "answer")
 SEARCH_MODES = ("dense", "bm25", "hybrid")
@@ -305,7 +309,7 @@ class Evaluator:
         raise InputFileError(f"unknown configuration {config!r}; use some of: {', '.join(CONFIGS)}")
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         if self._engine is None:
             from retrieval.engine import Engine
 
