@@ -11,6 +11,7 @@ from pathlib import Path
 
 from retrieval.answering.citations import text_fragment_link
 from retrieval.types import Answer, Citation
+from tests.http_server import LocalServer, Route
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -66,3 +67,16 @@ def long_answer(n_sentences: int, n_citations: int) -> Answer:
     text = " ".join(sentences[: n_sentences // 2]) + "\n\n" + " ".join(sentences[n_sentences // 2:])
     quote = "Dock workers accepted a pay rise of 7 percent, the union said, after talks " + "lasting long hours " * 40
     return Answer("q", text, False, "extractive", tuple(citation(i, quote) for i in range(1, n_citations + 1)))
+
+
+def serve_site(server: LocalServer) -> None:
+    """Three feeds (RSS 2.0, RSS 1.0, Atom) and their article pages, as a news site would serve them."""
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    server.file("/rss2.xml", "rss2.xml", "application/rss+xml")
+    server.file("/rss1.rdf", "rss1.rdf", "application/rdf+xml")
+    server.file("/atom.xml", "atom.xml", "application/atom+xml")
+    server.file("/articles/ferry.html?utm_source=rss", "ferry.html")
+    server.file("/articles/library.html", "library.html")
+    server.file("/articles/avalanche.html", "avalanche.html")
+    server.file("/mirror/ferry.html", "ferry.html")  # the same story syndicated under another URL
+    server.file("/private/budget.html", "library.html")
