@@ -1,0 +1,260 @@
+"""Ranked sentences for a question: dense (Chroma) + lexical (BM25) candidates, fused and spread.
+
+How a question is ranked (measured by `benchmarks/calibrate.py` on SQuAD2, HotpotQA and
+MultiHop-RAG; the figures are in the README):
+1. candidates = the nearest sentences by embedding (Chroma, the sentence embedded with its
+   article title) united with the best BM25 sentences (bm25s over title + sentence);
+2. score = cosine + COVERAGE_WEIGHT * coverage + BM25_WEIGHT * bm25 / (the query's best bm25),
+   where coverage is the IDF-weighted share of the question's terms found in the sentence or
+   its article's title (a term no article has counts as missing, with the highest weight).
+   Cosine and coverage are absolute, so the answerer can threshold the score to decide when the
+   articles don't say; the small relative BM25 term breaks ties by term frequency. This ranked
+   best of the variants measured (RRF with several weights, cosine + scaled BM25): paraphrased
+   questions keep the cosine, keyword questions gain from the coverage;
+3. a question about "the latest" news adds a bonus for recent articles;
+4. results are spread over articles: each further sentence from an already chosen article
+   pays a small penalty, so several articles reporting one fact are all seen.
+
+The lexical index (`retrieval.answering.lexical`) is built lazily from `index.iter_sentences()`,
+saved under `<data_dir>/lexical/<index version>/` and rebuilt when the index changes. It also keeps
+every sentence's text and position, so hits get their context without further Chroma calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from retrieval.answering.lexical import LexicalIndex
+from retrieval.errors import QuestionError
+from retrieval.settings import Settings
+from retrieval.text import LEXICAL_FORMAT, tokenize
+from retrieval.types import Hit, SearchFilters
+
+if TYPE_CHECKING:
+    from retrieval.indexing.store import NewsIndex
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "dense", "bm25")
+COVERAGE_WEIGHT = 0.4  # chosen in benchmarks/calibrate.py (fusion table in the README)
+BM25_WEIGHT = 0.1
+CANDIDATES = 50  # from each retriever; more changed no figure measured, fewer lost recall
+SPREAD_PENALTY = 0.05  # per sentence already taken from the same article (measured: README)
+RECENCY_BONUS = 0.08  # the newest candidate's bonus for "latest news" questions, oldest gets 0
+
+# Asking for the newest reports; these words are preferences, not topic terms.
+_LATEST = re.compile(
+    r"\b(latest|newest|most recent|recent(ly)?|today|tonight|this (week|month|morning|year)|"
+    r"right now|currently|current|so far|breaking|update[sd]?)\b",
+    re.IGNORECASE,
+)
+_TEMPORAL_TERMS = frozenset(
+    ["latest", "newest", "most", "recent", "recently", "today", "tonight", "week", "month", "morning", "year", "right", "now", "currently", "current", "far", "breaking", "update", "updates", "updated"]
+)
+
+
+
+def wants_latest(question: str) -> bool:
+    """True when the question asks for the newest reports ("latest", "today", "this week"...)."""
+    return bool(_LATEST.search(question))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One query's candidate rows and their ranking features (arrays aligned with `rows`)."""
+
+    rows: np.ndarray
+    cos: np.ndarray  # cosine similarity; BM25-only rows get the lowest dense one (an upper bound)
+    in_dense: np.ndarray  # True where the row came from the dense retriever
+    bm25: np.ndarray
+    bm25_best: float  # the query's best BM25 score over the whole (filtered) index
+    coverage: np.ndarray  # IDF-weighted share of question terms in the sentence or its title
+    latest: bool  # the question asks for the newest reports
+
+    def fused(self, mode: str = "hybrid") -> np.ndarray:
+        """The ranking score of each candidate for a search mode."""
+        if mode == "bm25":
+            return self.bm25.copy()
+        if mode == "dense":
+            return self.cos.copy()
+        rel = self.bm25 / self.bm25_best if self.bm25_best > 0 else np.zeros(len(self.rows))
+        return self.cos + COVERAGE_WEIGHT * self.coverage + BM25_WEIGHT * rel
+
+
+class Searcher:
+    """Hybrid sentence search over a NewsIndex; safe to share between threads."""
+
+    def __init__(self, index: NewsIndex, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._lexical: LexicalIndex | None = None
+        self._cache_root = Path(settings.data_dir) / "lexical" / settings.collection
+
+    # -- lexical index lifecycle ---------------------------------------------------------------
+
+    def lexical(self) -> LexicalIndex:
+        """The lexical index for the index's current version: memory, then disk, then a rebuild."""
+        version = self.index.version()
+        current = self._lexical
+        if current is not None and current.version == version:
+            return current
+        with self._lock:
+            current = self._lexical
+            if current is not None and current.version == version:
+                return current
+            folder = self._cache_root / _safe_name(f"{version}-{LEXICAL_FORMAT}")
+            lex = None
+            if (folder / "meta.json").is_file():
+                try:
+                    lex = LexicalIndex.load(folder)
+                except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: rebuild it
+                    log.warning("rebuilding the lexical index cache at %s: %s", folder, exc)
+                    shutil.rmtree(folder, ignore_errors=True)
+            if lex is None:
+                lex = LexicalIndex.build(self.index, version)
+                try:
+                    lex.save(folder)
+                    self._drop_stale(keep=folder)
+                except OSError as exc:  # a read-only data dir still answers questions
+                    log.warning("cannot cache the lexical index at %s: %s", folder, exc)
+            self._lexical = lex
+            return lex
+
+    def _drop_stale(self, keep: Path) -> None:
+        for other in self._cache_root.iterdir():
+            if other != keep and other.is_dir() and not other.name.startswith("."):
+                shutil.rmtree(other, ignore_errors=True)
+
+    # -- search --------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 8, filters: SearchFilters | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The k best sentences for `query`; modes "hybrid" (default), "dense", "bm25"."""
+        found = self.candidates(query, k, filters, mode)
+        if found is None:
+            return []
+        lex, cand = found
+        scores = cand.fused(mode)
+        if cand.latest:
+            scores = scores + self._recency_bonus(lex, cand.rows, scores)
+        picked = _spread(cand.rows, scores, lex.article_row[cand.rows], k)
+        return [self._hit(lex, int(cand.rows[i]), float(scores[i])) for i in picked]
+
+    def candidates(
+        self, query: str, k: int = 8, filters: SearchFilters | None = None, mode: str = "hybrid"
+    ) -> tuple[LexicalIndex, Candidates] | None:
+        """The candidate sentences of both retrievers with every ranking feature (None: nothing found).
+
+        Public for `benchmarks/calibrate.py`, which compares fusion methods on the same candidates.
+        """
+        if mode not in MODES:
+            raise QuestionError(f"search mode {mode!r} is not known; use one of {', '.join(MODES)}")
+        query = (query or "").strip()
+        if not query or k <= 0:
+            return None
+        lex = self.lexical()
+        if lex.n_rows == 0:
+            return None
+        latest = wants_latest(query)
+        terms = tokenize(query)
+        if latest:
+            terms = [t for t in terms if t not in _TEMPORAL_TERMS] or terms
+        mask = lex.mask(filters)
+        n_cand = max(CANDIDATES, 3 * k)
+
+        cos_by_row: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            emb = self.index.embeddings.embed_query(query)
+            for sentence, sim in self.index.query_sentences(emb, n_cand, where=lex.where(filters)):
+                row = lex.row_of.get(sentence.id)
+                if row is not None:  # a sentence written after the lexical index was read
+                    cos_by_row[row] = sim
+        bm = np.zeros(lex.n_rows, dtype=np.float32)
+        bm_rows = np.zeros(0, dtype=np.int64)
+        if mode in ("hybrid", "bm25"):
+            bm = lex.scores(terms)
+            if mask is not None:
+                bm = np.where(mask, bm, 0.0)
+            top = min(n_cand, lex.n_rows)
+            bm_rows = np.argpartition(-bm, top - 1)[:top]
+            bm_rows = bm_rows[bm[bm_rows] > 0]
+
+        dense_rows = np.fromiter(cos_by_row, dtype=np.int64, count=len(cos_by_row))
+        rows = np.unique(np.concatenate([dense_rows, bm_rows]))
+        if rows.size == 0:
+            return None
+        # A BM25-only candidate ranked below every dense result: its cosine is at most the lowest seen.
+        floor = min(cos_by_row.values()) if cos_by_row else 0.0
+        cos = np.asarray([cos_by_row.get(int(r), floor) for r in rows], dtype=np.float64)
+        coverage = self._coverage(lex, terms, rows) if mode == "hybrid" else np.zeros(len(rows))
+        best = float(bm.max()) if bm.size else 0.0
+        return lex, Candidates(
+            rows=rows,
+            cos=cos,
+            in_dense=np.isin(rows, dense_rows),
+            bm25=bm[rows].astype(np.float64),
+            bm25_best=best,
+            coverage=coverage,
+            latest=latest,
+        )
+
+    @staticmethod
+    def _coverage(lex: LexicalIndex, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """IDF-weighted share of the question's terms in each row's sentence or article title."""
+        unique = list(dict.fromkeys(terms))
+        if not unique:
+            return np.zeros(len(rows))
+        weights = np.asarray([lex.idf(t) for t in unique])
+        total = float(weights.sum())
+        out = np.zeros(len(rows))
+        for term, weight in zip(unique, weights):
+            out += weight * lex.contains(term, rows)
+        return out / total
+
+    @staticmethod
+    def _recency_bonus(lex: LexicalIndex, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Up to RECENCY_BONUS for the newest dated candidates among the relevant ones."""
+        ts = lex.ts[rows].astype(np.float64)
+        relevant = (scores >= scores.max() - 2 * RECENCY_BONUS) & (ts >= 0)
+        if relevant.sum() < 2:
+            return np.zeros(len(rows))
+        lo, hi = ts[relevant].min(), ts[relevant].max()
+        if hi <= lo:
+            return np.zeros(len(rows))
+        return np.where(relevant, RECENCY_BONUS * (ts - lo) / (hi - lo), 0.0)
+
+    def _hit(self, lex: LexicalIndex, row: int, score: float) -> Hit:
+        return Hit(
+            sentence=lex.sentence(row),
+            article=lex.articles[lex.article_row[row]],
+            score=round(score, 6),
+            context=lex.context(row),
+        )
+
+
+def _spread(rows: np.ndarray, scores: np.ndarray, article_rows: np.ndarray, k: int) -> list[int]:
+    """Greedy top-k where each pick from an already chosen article costs SPREAD_PENALTY more."""
+    order = list(np.argsort(-scores, kind="stable"))
+    taken: dict[int, int] = {}
+    out: list[int] = []
+    pool = order[: max(4 * k, 40)]
+    while pool and len(out) < k:
+        best = max(pool, key=lambda i: scores[i] - SPREAD_PENALTY * taken.get(int(article_rows[i]), 0))
+        pool.remove(best)
+        out.append(int(best))
+        a = int(article_rows[best])
+        taken[a] = taken.get(a, 0) + 1
+    return out
+
+
+def _safe_name(version: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", version) or "v0"

