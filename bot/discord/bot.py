@@ -9,6 +9,7 @@ shared by every shard and every question. Slash commands live in cogs, one exten
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -22,7 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.policy import BUSY_TEXT, Busy, NotAdmin, Policy
+from bot.discord.policy import BUSY_TEXT, NOT_HERE_TEXT, Busy, NotAdmin, Policy
 from bot.discord.render import (
     MAX_ANSWER_MESSAGES,
     NO_MENTIONS,
@@ -124,6 +125,7 @@ class NewsBot(commands.AutoShardedBot):
             await self.load_extension(extension)
         self.add_dynamic_items(SourcesButton)
         self.tree.on_error = self.on_app_command_error
+        self.tree.interaction_check = self.allowed_here  # the allowlists apply to every slash command
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -141,6 +143,17 @@ class NewsBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("ready as %s (id %s) in %d guilds, %s shard(s)", self.user, self.user.id if self.user else "?",
                  len(self.guilds), self.shard_count)
+
+    async def allowed_here(self, interaction: discord.Interaction) -> bool:
+        """Every slash command: refused privately outside the guild and channel allowlists."""
+        if self.policy.allowed_place(interaction.guild_id, interaction.channel):
+            return True
+        name = interaction.command.qualified_name if interaction.command else "?"
+        log.info("refused /%s outside the allowlists (guild=%s channel=%s)", name, interaction.guild_id,
+                 interaction.channel_id)
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.response.send_message(NOT_HERE_TEXT, ephemeral=True)
+        return False
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """A refused check gets its polite refusal; anything else is logged and the user told, privately.

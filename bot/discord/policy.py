@@ -17,6 +17,7 @@ from discord import app_commands
 from retrieval.settings import Settings
 
 BUSY_TEXT = "I'm answering a lot of questions right now: try again in a minute."
+NOT_HERE_TEXT = "I'm not enabled in this channel."
 
 
 class Busy(Exception):
@@ -87,6 +88,11 @@ class Policy:
         role = self.settings.discord_admin_role.strip()
         return bool(role) and any(r.name == role for r in getattr(member, "roles", ()))
 
+    def admin_place(self, guild_id: int | None) -> bool:
+        """Whether /feeds and /ingest may be used in this guild (NEWSBOT_DISCORD_ADMIN_GUILDS; empty = any)."""
+        guilds = self.settings.discord_admin_guilds
+        return guild_id is not None and (not guilds or guild_id in guilds)
+
     def admin_refusal(self, action: str) -> str:
         role = self.settings.discord_admin_role
         who = f"server administrators and members with the **{role}** role" if role else "server administrators"
@@ -98,6 +104,9 @@ def admin_only(action: str) -> Callable:
 
     async def predicate(interaction: discord.Interaction) -> bool:
         policy: Policy = interaction.client.policy  # type: ignore[attr-defined]
+        if interaction.guild is not None and not policy.admin_place(interaction.guild_id):
+            # What feeds and uploads add, every reader can be quoted: the operator names the guilds.
+            raise NotAdmin(f"Sorry, I don't {action} in this server.")
         if interaction.guild is not None and policy.is_admin(interaction.user, interaction.permissions):
             return True
         raise NotAdmin(policy.admin_refusal(action))

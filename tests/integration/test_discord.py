@@ -294,6 +294,48 @@ def test_allowlists_keep_the_bot_out_of_other_channels(run, seed_engine, bot_set
     run(scenario, seed_engine, discord_channels=(424242,))
 
 
+def test_allowlists_apply_to_every_command_and_admin_guilds_limit_feeds_and_ingest(run, fresh_engine, server):
+    # Issue 11: /feeds and /ingest used to skip the allowlists, so an administrator of any guild the bot
+    # had joined could add a feed every reader would then be quoted.
+    server.file("/rss2.xml", "rss2.xml", "application/rss+xml")
+    data = json.dumps(PROTEST_ARTICLE).encode()
+
+    async def outside(w: World):
+        f = w.fake
+        attachment = f.add_attachment("strike.json", data, "application/json")
+        for name, user, options, attachments in (
+            ("feeds add", w.admin, {"url": server.url("/rss2.xml")}, ()),
+            ("feeds list", w.admin, {}, ()),
+            ("ingest", w.admin, {"file": attachment["id"]}, (attachment,)),
+            ("stats", w.alice, {}, ()),
+            ("sources", w.alice, {}, ()),
+            ("help", w.alice, {}, ()),
+        ):
+            inter = await f.slash(name, user, w.channel, options, attachments=attachments)
+            await f.wait_for(lambda inter=inter: inter.callback)
+            assert inter.callback["data"]["flags"] & EPHEMERAL, name
+            assert "not enabled in this channel" in inter.callback["data"]["content"], name
+        assert not server.requests("/rss2.xml") and fresh_engine.stats()["articles"] == 0
+        assert list_feeds(w.bot.settings) == []
+
+    run(outside, fresh_engine, discord_channels=(424242,))
+
+    async def not_an_admin_guild(w: World):
+        f = w.fake
+        inter = await f.slash("feeds add", w.admin, w.channel, {"url": server.url("/rss2.xml")})
+        await f.wait_for(lambda: inter.callback)
+        assert "don't manage feeds in this server" in inter.callback["data"]["content"]
+        attachment = f.add_attachment("strike.json", data, "application/json")
+        up = await f.slash("ingest", w.admin, w.channel, {"file": attachment["id"]}, attachments=(attachment,))
+        await f.wait_for(lambda: up.callback)
+        assert "don't add articles in this server" in up.callback["data"]["content"]
+        asked = await f.slash("ask", w.alice, w.channel, {"question": "What is new?"})  # readers still ask
+        await f.wait_for(lambda: _done(asked))
+        assert not server.requests("/rss2.xml") and fresh_engine.stats()["articles"] == 0
+
+    run(not_an_admin_guild, fresh_engine, discord_admin_guilds=(777,))
+
+
 def test_shard_count_setting_runs_that_many_shards(run, seed_engine, monkeypatch):
     async def no_wait(self, shard_id, *, initial=False):  # discord.py spaces IDENTIFYs 5 s apart
         return None
