@@ -201,6 +201,8 @@ class FakeDiscord:
     def __init__(self, *, token: str = "fake-bot-token", interaction_deadline: float = 3.0) -> None:
         self.token = token
         self.interaction_deadline = interaction_deadline
+        self.heartbeat_interval_ms = 41250  # what Discord sends; a load test sets it shorter
+        self.heartbeats: list[float] = []  # monotonic times of the heartbeats received
         self._ids = itertools.count(1)
         self.application_id = self._snowflake()
         self.bot_user = self._user_payload(self.application_id, "newsbot", bot=True)
@@ -505,13 +507,14 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
         async for msg in ws:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
             frame = json.loads(msg.data)
             op, d = frame.get("op"), frame.get("d")
             if op == 1:
+                self.heartbeats.append(time.monotonic())
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
                 if d.get("token") != self.token:

@@ -397,6 +397,53 @@ def test_concurrent_questions_are_capped_and_the_overflow_is_told_to_wait(run, s
     assert peak[0] == 1
 
 
+def test_fifty_questions_at_once_are_each_answered_or_told_to_wait_and_heartbeats_keep_going(run, seed_engine, caplog):
+    # Issue 11's load test: 50 people ask at the same moment. Every one gets a reply (the answer, or
+    # the polite "try again"), none is lost or left "thinking...", and the gateway heartbeat keeps
+    # going while the engine is busy (it never runs on the event loop).
+    engine = RecordingEngine(seed_engine)
+    gate = threading.Event()
+    real_ask = engine.ask
+
+    def held_ask(question, history=()):
+        gate.wait(30)
+        return real_ask(question, history)
+
+    engine.ask = held_ask
+    interval_s = 0.5
+
+    def prepare(w: World):
+        w.fake.heartbeat_interval_ms = int(interval_s * 1000)
+        w.extra["readers"] = [w.fake.add_user(f"reader{i}", w.guild) for i in range(50)]
+
+    async def scenario(w: World):
+        f = w.fake
+        inters = await asyncio.gather(*(f.slash("ask", r, w.channel, {"question": SEED_QUESTION})
+                                        for r in w.extra["readers"]))
+        # Everyone is acknowledged at once; those beyond the queue are told to wait right away.
+        await f.wait_for(lambda: all(i.callback for i in inters), timeout=30)
+        slots = w.bot.slots * 4  # running + waiting questions the bot accepts (WAITING_PER_SLOT)
+        told = await f.wait_for(lambda: (b := [i for i in inters if i.followups]) and len(b) == 50 - slots and b,
+                                timeout=30)
+        assert all("a lot of questions" in i.followups[0]["content"] and i.followups[0]["flags"] & EPHEMERAL
+                   for i in told)
+        # The engine is now holding `slots` questions; the gateway must stay alive meanwhile.
+        beats_before = len(f.heartbeats)
+        await asyncio.sleep(6 * interval_s)
+        assert len(f.heartbeats) - beats_before >= 2, "heartbeats stopped while the engine was busy"
+        gate.set()
+        waiting = [i for i in inters if i not in told]
+        await f.wait_for(lambda: all(_done(i) for i in waiting), timeout=60)
+        assert all("88" in i.original["content"] for i in waiting)
+        assert len(told) + len(waiting) == 50  # none lost
+        assert len(f.identifies) == 1, "no reconnect"
+        assert all(r.status < 400 for r in f.requests), [r.response for r in f.requests if r.status >= 400]
+
+    with caplog.at_level(logging.WARNING, logger="discord"):
+        run(scenario, engine, prepare, discord_max_concurrent=2)
+    assert not [r for r in caplog.records if "heartbeat blocked" in r.getMessage()]
+
+
 def test_long_answer_is_split_at_sentences_bounded_and_every_source_is_kept(run):
     long_answer = make_long_answer(n_sentences=90, n_citations=40)
 
