@@ -29,5 +29,9 @@ class FetchError(NewsbotError):
     """A URL or feed could not be fetched or parsed."""
 
 
+class IndexBusyError(NewsbotError):
+    """Another process is writing to the same local index and did not finish in time."""
+
+
 class IndexWriteError(NewsbotError):
     """Writing to the index failed or would fail (disk full, storage error); what was stored is kept."""

@@ -17,8 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from retrieval.errors import IndexWriteError, NewsbotError
-from retrieval.indexing.lock import IndexBusyError, IndexWriteLock
+from retrieval.errors import IndexBusyError, IndexWriteError, NewsbotError
+from retrieval.indexing.lock import IndexWriteLock
 from retrieval.settings import Settings
 
 log = logging.getLogger(__name__)

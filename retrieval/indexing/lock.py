@@ -20,14 +20,10 @@ from pathlib import Path
 
 import filelock
 
-from retrieval.errors import NewsbotError
+from retrieval.errors import IndexBusyError
 
 LOCK_NAME = "write.lock"
 _POLL_S = 0.1
-
-
-class IndexBusyError(NewsbotError):
-    """Another process is writing to the same local index and did not finish in time."""
 
 
 class IndexWriteLock:

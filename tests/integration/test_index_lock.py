@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.indexing.lock import IndexBusyError, IndexWriteLock
+from retrieval.errors import IndexBusyError
+from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.store import NewsIndex
 from retrieval.sources.feeds import add_feed, refresh_feeds
 from retrieval.types import Article
