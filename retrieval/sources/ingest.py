@@ -62,7 +62,8 @@ def ingest_paths(
                 bar.update(1)
                 continue
             item = _absolute_key(item)
-            seen_keys.add(item.key)
+            if prune:  # only prune needs every key; a million-line file should not grow memory for nothing
+                seen_keys.add(item.key)
             yield item
 
     def on_article(article: Article, n_sentences: int) -> None:
