@@ -57,11 +57,19 @@ class LocalServer:
                     server.log.append(req)
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
+                self._active = True
                 try:
                     self._respond(req)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout, size limit): that is what some tests do
                 finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                # Counted as active until the response starts: once the client has it, it may start
+                # its next request before this thread gets here, which is not two at once.
+                if self._active:
+                    self._active = False
                     with server._lock:
                         server.active -= 1
 
@@ -73,6 +81,7 @@ class LocalServer:
                     route = Route(b"<html><body>not here</body></html>", status=404, etag=False)
                 if route.delay:
                     time.sleep(route.delay)
+                self._leave()
                 body = route.body() if callable(route.body) else route.body
                 body = body.replace(b"{base}", server.base.encode())
                 headers = dict(route.headers)
