@@ -137,10 +137,13 @@ def has_kind(kind: str, text: str) -> bool:
     return False
 
 
+_TOKENS = re.compile(r"[\w£$€%.,'’-]+")
+
+
 def new_material(text: str, question: str) -> str:
     """The sentence with every word the question already uses blanked out (for `has_kind`)."""
-    asked = {w.casefold() for w in re.findall(r"[\w£$€%.,'’-]+", question)}
-    return re.sub(r"[\w£$€%.,'’-]+", lambda m: " " if m.group(0).casefold() in asked else m.group(0), text)
+    asked = {w.casefold() for w in _TOKENS.findall(question)}
+    return _TOKENS.sub(lambda m: " " if m.group(0).casefold() in asked else m.group(0), text)
 
 
 def without_names(question: str) -> str:
@@ -378,6 +381,8 @@ def features(
     asked = content_terms(question)
     prefix_cache: dict[int, set[str]] = {}
 
+    title_prefixes = {a: set() if derived[a] else content_terms(lex.articles[a].title) for a in arts_list}
+
     def prefixes(r: int) -> set[str]:
         got = prefix_cache.get(r)
         if got is None:
@@ -398,9 +403,7 @@ def features(
             ctx = ctx | sent_hits(p)
         resid = ~title_hits[a]
         text = lex.texts[r]
-        around = prefixes(r) | (prefixes(r - 1) if r - 1 >= lo else set())
-        if not derived[a]:
-            around = around | content_terms(lex.articles[a].title)
+        around = prefixes(r) | (prefixes(r - 1) if r - 1 >= lo else set()) | title_prefixes[a]
         out[i] = (
             cos[i] - best_cos,
             cos_nocaps[i],

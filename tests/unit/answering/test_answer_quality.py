@@ -82,3 +82,15 @@ def test_answer_leads_with_the_story_when_the_sentence_leans_on_it():
     assert compose([hit]) == "In “Brown hits back in Blair rift row”: He said the claims were wrong [1]."
     named = Hit(Sentence("a1", 4, 0, 40, "Gordon Brown said the claims were wrong."), art, 0.9)
     assert compose([named]) == "Gordon Brown said the claims were wrong [1]."
+
+
+def test_llm_sources_carry_each_sentence_in_its_context():
+    from retrieval.answering.answerers.llm import format_sources
+    from retrieval.types import ArticleInfo, Hit, Sentence
+
+    art = ArticleInfo(id="a1", title="Juninho set for Celtic exit")
+    hit = Hit(Sentence("a1", 2, 0, 30, "He has lost his place."), art, 0.9,
+              context="Juninho joined in the summer. He has lost his place. Veracruz want him.")
+    line = format_sources([hit])
+    assert line.startswith('[1] "He has lost his place." ("Juninho set for Celtic exit")')
+    assert 'context: "Juninho joined in the summer. He has lost his place. Veracruz want him."' in line
