@@ -31,6 +31,7 @@ from retrieval.answering.citations import (
 )
 from retrieval.answering.condense import condense_question
 from retrieval.answering.question import TOO_VAGUE, check_history, check_question, is_vague
+from retrieval.answering.rerank import load_model
 from retrieval.settings import Settings
 from retrieval.types import Answer, Citation, Hit, SearchFilters
 
@@ -105,7 +106,7 @@ class AnswerPipeline:
         self.settings = settings
         self.searcher = searcher
         self.embed = _embed_fn(index) if index is not None else None
-        self.extractive = ExtractiveAnswerer()  # the default, and every other backend's fallback
+        self.extractive = ExtractiveAnswerer(load_model(settings.ranker_model))  # the default, every backend's fallback
         self.answerer: Answerer = make_answerer(settings, llm)
         # Only a chat model can rewrite follow-ups; without one, condense_question does.
         self.llm = self.answerer if isinstance(self.answerer, LLMAnswerer) else None

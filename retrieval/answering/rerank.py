@@ -30,15 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.text import content_terms, tokenize
-
-if TYPE_CHECKING:
-    from retrieval.answering.search import Candidates
 
 MODEL_FILE = Path(__file__).with_name("ranker.json")
 EXPAND_ARTICLES = 6  # articles whose every sentence becomes a candidate (the gold was in 100% of dev cases)
@@ -172,6 +168,31 @@ def title_is_derived(lex: LexicalIndex, article: int) -> bool:
     return hi > lo and " ".join(lex.texts[lo].split()).startswith(title)
 
 
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]+")
+
+
+def names_new_subject(question: str, lex: LexicalIndex, articles: Sequence[int]) -> bool:
+    """True when the question names someone or something its story never mentions ("What about Cuba?")."""
+    names = {n.casefold() for n in _NAME.findall(question.strip())}
+    if not names:
+        return False
+    story = " ".join(
+        [lex.articles[a].title for a in articles] + [t for a in articles for t in lex.texts[slice(*lex.article_span(a))]]
+    ).casefold()
+    return any(n not in story for n in names)
+
+
+ALREADY_SAID = 0.5  # share of a sentence's words in the last answer that makes it a repeat
+
+
+def already_said(sentence: str, said: set[str]) -> bool:
+    """True when most of the sentence's content words are in what the last answer said."""
+    if not said:
+        return False
+    terms = content_terms(sentence)
+    return bool(terms) and len(terms & said) / len(terms) >= ALREADY_SAID
+
+
 def leans_back(text: str) -> bool:
     """True when the sentence opens with a pronoun or a bare description ("he", "the firm")."""
     return bool(_LEANS_BACK.match(text))
@@ -266,10 +287,23 @@ class RankerModel:
         }
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def load_model(path: str = "") -> RankerModel:
+    """The ranker at `path` ("" = the shipped one), read once per process; ConfigError if unusable."""
+    from retrieval.errors import ConfigError
+
+    try:
+        return RankerModel.load(Path(path).expanduser() if path else MODEL_FILE)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"NEWSBOT_RANKER_MODEL={path!r} is not a usable ranker ({exc}); retrain it with "
+            "benchmarks/train_ranker.py or unset it to use the shipped one"
+        ) from None
+
+
 def default_model() -> RankerModel:
-    """The shipped model (read once per process)."""
-    return RankerModel.load()
+    """The shipped model."""
+    return load_model("")
 
 
 Vectors = Callable[[np.ndarray], np.ndarray]  # lexical rows -> their stored unit vectors
@@ -277,16 +311,19 @@ EmbedQueries = Callable[[list[str]], np.ndarray]  # texts -> vectors
 
 
 def widen(
-    lex: LexicalIndex, cand: Candidates, extra_articles: Sequence[int] = (), n_articles: int = EXPAND_ARTICLES
+    lex: LexicalIndex,
+    first_rows: np.ndarray,
+    first_scores: np.ndarray,
+    extra_articles: Sequence[int] = (),
+    n_articles: int = EXPAND_ARTICLES,
 ) -> np.ndarray:
     """The first stage's rows plus every sentence of its best articles (and of `extra_articles`)."""
-    fused = cand.fused("hybrid")
     best: dict[int, float] = {}
-    for a, s in zip(lex.article_row[cand.rows].tolist(), fused.tolist()):
+    for a, s in zip(lex.article_row[first_rows].tolist(), first_scores.tolist()):
         if s > best.get(a, -1e9):
             best[a] = s
     top = sorted(best, key=lambda a: -best[a])[:n_articles]
-    parts = [cand.rows]
+    parts = [first_rows]
     for a in dict.fromkeys([*extra_articles, *top]):
         lo, hi = lex.article_span(a)
         parts.append(np.arange(lo, hi, dtype=np.int64))
@@ -297,7 +334,7 @@ def features(
     question: str,
     terms: Sequence[str],
     lex: LexicalIndex,
-    cand: Candidates,
+    bm25_best: float,
     rows: np.ndarray,
     qvec: np.ndarray,
     vectors: Vectors,
@@ -393,7 +430,7 @@ def features(
     kind = expected_kind(question)
     history = set(history_articles)
     bm = lex.scores(terms)
-    best_bm = cand.bm25_best if cand.bm25_best > 0 else 1.0
+    best_bm = bm25_best if bm25_best > 0 else 1.0
     for i, (r, a) in enumerate(zip(rows.tolist(), art.tolist())):
         lo, _ = lex.article_span(a)
         s_hits = sent_hits(r)

@@ -37,7 +37,7 @@ from retrieval.answering import rerank
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
-from retrieval.text import LEXICAL_FORMAT, strip_citations, tokenize
+from retrieval.text import LEXICAL_FORMAT, content_terms, strip_citations, tokenize
 from retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
@@ -223,9 +223,16 @@ class Searcher:
         if found is None:
             return []
         lex, rows, feats = found
-        ranked = rerank.rank(rerank.default_model(), lex, rows, feats)
-        # "Who won the 2030 World Cup?": a story that never mentions the year does not say.
-        keep = [i for i, r in enumerate(ranked.rows) if _mentions_years(question, lex, int(lex.article_row[r]))]
+        ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
+        said = content_terms(strip_citations(history[-1][1])) if history else set()
+        keep = [
+            i
+            for i, r in enumerate(ranked.rows)
+            # "Who won the 2030 World Cup?": a story that never mentions the year does not say.
+            if _mentions_years(question, lex, int(lex.article_row[r]))
+            # A follow-up wants something new: not what the last answer already said.
+            and not rerank.already_said(lex.texts[int(r)], said)
+        ]
         return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
 
     def answer_candidates(
@@ -240,14 +247,18 @@ class Searcher:
             return None
         lex, cand = found
         story = self.story_of(history, filters)
-        rows = rerank.widen(lex, cand, story)
+        if story and not rerank.names_new_subject(question, lex, story):
+            # A follow-up stays with the conversation's story unless it names someone or something new.
+            rows = np.unique(np.concatenate([np.arange(*lex.article_span(a), dtype=np.int64) for a in story]))
+        else:
+            rows = rerank.widen(lex, cand.rows, cand.fused("hybrid"), story)
         mask = lex.mask(filters)
         if mask is not None:
             rows = rows[mask[rows]]
         if rows.size == 0:
             return None
         feats = rerank.features(
-            question, cand.terms, lex, cand, rows, cand.qvec, self._vectors(lex), self._embed_queries, story
+            question, cand.terms, lex, cand.bm25_best, rows, cand.qvec, self._vectors(lex), self._embed_queries, story
         )
         return lex, rows, feats
 
