@@ -19,14 +19,21 @@ Formats (see the README "Quality" section):
 - beir: `corpus.jsonl` (`_id, title, text`), `queries.jsonl` (`_id, text`), `qrels/<split>.tsv`;
   gold is a whole document (a sentence of it counts).
 - jsonl: the project's own format, one JSON object a line: `{"id", "question", "history": [[q,
-  a], ...], "answer", "evidence": [{"doc", "text"}]}` where `doc` is an article id, its path or
-  URL, or its exact title, and `text` the sentence (or passage) that answers; no `evidence` =
-  the question is unanswerable from the corpus.
+  a], ...], "answer", "evidence": [{"doc", "text"}], "kind"?, "needs_context"?}` where `doc` is
+  an article id, its path (absolute, or relative to a `--corpus` folder) or file name, its URL or
+  its exact title, and `text` the sentence (or passage) that answers; no `evidence` = the
+  question is unanswerable from the corpus. `kind` (e.g. single, followup, unanswerable) and
+  `needs_context` (true when the answering sentence does not name the question's subject) are
+  optional and only group the report.
+
+Every dataset can be cut to the project's named tuning split (`EvalDataset.subset`): "even" =
+questions whose `sha1(id)` is even (train: tune on these), "odd" = the others (report these).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import random
 from collections.abc import Iterable
@@ -37,6 +44,12 @@ from retrieval.errors import InputFileError
 from retrieval.types import Article
 
 DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl")
+SUBSETS = ("even", "odd")  # the tuning split: even sha1(id) = train, odd = report
+
+
+def id_parity(qid: str) -> str:
+    """Whether `sha1(id)` is "even" or "odd": the parity of `sha1(id)` read as an integer (the project's train/report split)."""
+    return "even" if int(hashlib.sha1(qid.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "odd"
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,17 @@ class EvalQuestion:
     kind: str = ""  # question type when the dataset has one (bridge, comparison_query, ...)
     missing: tuple[str, ...] = ()  # gold the loader could not place in the corpus, one reason each
     related: tuple[str, ...] = ()  # ids of articles the question is about besides its gold (distractor context)
+    needs_context: bool | None = None  # jsonl: the answering sentence does not name the subject (None = not said)
+
+
+KIND_ORDER = ("single, needs context", "single, names its subject", "single", "followup", "unanswerable")
+
+
+def report_kind(q: EvalQuestion) -> str:
+    """The group a question is reported in: its `kind`, with singles split by `needs_context` when given."""
+    if q.kind == "single" and q.needs_context is not None:
+        return "single, needs context" if q.needs_context else "single, names its subject"
+    return q.kind
 
 
 @dataclass
@@ -78,6 +102,18 @@ class EvalDataset:
     questions: list[EvalQuestion]
     corpus: list[Article] | None = None
     notes: list[str] = field(default_factory=list)
+
+    def subset(self, which: str | None) -> EvalDataset:
+        """Only the questions of one half of the tuning split (`SUBSETS`); the corpus is unchanged."""
+        if not which:
+            return self
+        if which not in SUBSETS:
+            raise InputFileError(f"unknown subset {which!r}; use one of: {', '.join(SUBSETS)}")
+        kept = [q for q in self.questions if id_parity(q.id) == which]
+        if not kept:
+            raise InputFileError(f"no question of this dataset is in the {which} subset; drop --subset")
+        note = f"subset {which}: {len(kept)} of {len(self.questions)} questions (sha1(id) {which})"
+        return replace(self, questions=kept, notes=[*self.notes, note])
 
     def sample(self, limit: int | None, seed: int) -> EvalDataset:
         """A reproducible random subset of the questions (original order kept); the corpus is unchanged."""
@@ -459,6 +495,7 @@ def load_jsonl(path: Path) -> EvalDataset:
         history = tuple(
             (str(h[0]), str(h[1])) for h in row.get("history") or [] if isinstance(h, list | tuple) and len(h) == 2
         )
+        needs_context = row.get("needs_context")
         questions.append(
             EvalQuestion(
                 id=qid,
@@ -467,6 +504,8 @@ def load_jsonl(path: Path) -> EvalDataset:
                 answerable=bool(evidence),
                 answer=str(row.get("answer") or ""),
                 history=history,
+                kind=str(row.get("kind") or "").strip(),
+                needs_context=needs_context if isinstance(needs_context, bool) else None,
             )
         )
     return EvalDataset("jsonl", questions, None)

@@ -8,7 +8,9 @@ Configurations (`--compare`):
 Each dataset with its own corpus is indexed in isolation under `<data_dir>/eval/<name>-<hash>`,
 where the hash covers the corpus and every setting that changes what is stored; a finished index
 is reused, a changed corpus or setting gets a new folder. The user's main index is only read, and
-only for `--dataset jsonl` without `--corpus`.
+only for `--dataset jsonl` without `--corpus`. `--corpus` builds `files-<hash of the paths>`,
+refreshed on every run; with `--max-articles` it builds `files-sample-<hash of the chosen files>`
+instead (retrieval/evaluation/corpus.py), so a full and a cut run never share an index.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from retrieval.errors import InputFileError, NewsbotError
-from retrieval.evaluation.datasets import EvalDataset
+from retrieval.evaluation.datasets import KIND_ORDER, EvalDataset, report_kind
 from retrieval.evaluation.gold import GoldResolver, GoldUnit, ResolvedQuestion
 from retrieval.evaluation.metrics import (
     AnswerOutcome,
@@ -277,6 +279,7 @@ class Evaluator:
                     "id": rq.question.id,
                     "ms": round(seconds[-1] * 1000, 1),
                     "gold_rank": gold_rank,
+                    "kind": report_kind(rq.question),
                     "top": _item_text(items[0])[:160] if items else "",
                 }
             )
@@ -336,6 +339,7 @@ class Evaluator:
     def _naive_outcome(self, rq: ResolvedQuestion, chunks: list[NaiveChunk]) -> AnswerOutcome:
         cited = chunks[:NAIVE_CITES]
         good = [c for c in cited if any(u.in_chunk(c.article_id, c.text) for u in rq.units)]
+        first_gold = bool(cited) and any(u.in_chunk(cited[0].article_id, cited[0].text) for u in rq.units)
         covered = [u for u in rq.units if any(u.in_chunk(c.article_id, c.text) for c in cited)]
         return AnswerOutcome(
             answerable=rq.question.answerable,
@@ -345,6 +349,7 @@ class Evaluator:
             cited_gold=len(good),
             gold_units=len(rq.units),
             gold_units_cited=len(covered),
+            first_gold=first_gold,
         )
 
     def _answer_outcome(self, rq: ResolvedQuestion, answer: Answer) -> AnswerOutcome:
@@ -354,6 +359,8 @@ class Evaluator:
             match = [s for s in stored if s.index == c.sentence_index]
             sentences.append(match[0] if match else None)
         good = [s for s in sentences if s is not None and any(u.in_sentence(s) for u in rq.units)]
+        first = sentences[0] if sentences else None
+        first_gold = first is not None and any(u.in_sentence(first) for u in rq.units)
         covered = [u for u in rq.units if any(s is not None and u.in_sentence(s) for s in sentences)]
         return AnswerOutcome(
             answerable=rq.question.answerable,
@@ -363,6 +370,7 @@ class Evaluator:
             cited_gold=0 if answer.abstained else len(good),
             gold_units=len(rq.units),
             gold_units_cited=0 if answer.abstained else len(covered),
+            first_gold=first_gold and not answer.abstained,
         )
 
     def _run_answers(self) -> ConfigResult:
@@ -387,9 +395,11 @@ class Evaluator:
                 {
                     "id": q.id,
                     "ms": round(seconds[-1] * 1000, 1),
+                    "kind": report_kind(q),
                     "abstained": answer.abstained,
                     "cited": o.cited,
                     "cited_gold": o.cited_gold,
+                    "first_gold": o.first_gold,
                     "answer": answer.answer[:300],
                 }
             )
@@ -410,11 +420,16 @@ def _progress(questions, desc: str, show: bool):
 
 
 def _by_kind(questions: Sequence[ResolvedQuestion]) -> dict[str, list[ResolvedQuestion]]:
+    """Questions per reported kind (`report_kind`), the project's kinds first in `KIND_ORDER`."""
     groups: dict[str, list[ResolvedQuestion]] = {}
     for rq in questions:
-        if rq.question.kind:
-            groups.setdefault(rq.question.kind, []).append(rq)
-    return groups if len(groups) > 1 else {}
+        kind = report_kind(rq.question)
+        if kind:
+            groups.setdefault(kind, []).append(rq)
+    if len(groups) < 2:
+        return {}
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    return dict(sorted(groups.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -436,14 +451,29 @@ def evaluate(
     rebuild: bool = False,
     show: bool = False,
     path: str = "",
+    subset: str | None = None,
 ) -> EvalReport:
-    """Sample, index (or reuse), place the gold, run each configuration and collect every figure."""
+    """Pick the questions (subset, sample), index (or reuse), place the gold, run each configuration."""
     if k < 1:
         raise InputFileError("-k must be at least 1")
-    ds = ds.sample(limit, seed).shrink(max_articles, seed)
+    ds = ds.subset(subset).sample(limit, seed).shrink(max_articles, seed)
+    find_text = True
     if ds.corpus is not None:
         index, s = open_corpus_index(ds, settings, rebuild=rebuild, show=show)
         corpus = ds.corpus
+    elif corpus_paths and max_articles:
+        from retrieval.evaluation.corpus import read_corpus, sample_corpus
+
+        articles = read_corpus(corpus_paths, settings)
+        if len(articles) > max_articles:
+            cut = sample_corpus(ds.questions, articles, corpus_paths, max_articles, seed)
+            ds = replace(ds, questions=cut.questions, notes=[*ds.notes, cut.note])
+            sample = EvalDataset("files-sample", [], cut.articles)
+            index, s = open_corpus_index(sample, settings, rebuild=rebuild, show=show)
+            corpus, find_text = cut.articles, False  # the text was searched in the whole corpus already
+        else:
+            index, s = open_files_index(corpus_paths, settings, show=show)
+            corpus = None
     elif corpus_paths:
         index, s = open_files_index(corpus_paths, settings, show=show)
         corpus = None
@@ -453,7 +483,7 @@ def evaluate(
     stats = index.stats()
     if not stats["articles"]:
         raise InputFileError(f"the index at {index.location} is empty; ingest articles first or pass --corpus")
-    resolver = GoldResolver(index)
+    resolver = GoldResolver(index, roots=corpus_paths, find_text=find_text)
     resolved = [resolver.resolve(q) for q in _progress(ds.questions, "placing gold", show)]
 
     def naive_factory() -> NaiveRAG:
