@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 
-from retrieval.evaluation.datasets import DATASETS, SUBSETS, load_dataset
+from retrieval.evaluation.datasets import DATASETS, load_dataset
+from retrieval.evaluation.questions import SUBSETS
 
 _LAZY = {
     "evaluate": "retrieval.evaluation.runner",

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.evaluation.datasets import EvalQuestion, Evidence
+from retrieval.evaluation.questions import EvalQuestion, Evidence
 from retrieval.indexing.store import NewsIndex
 from retrieval.types import Article, ArticleInfo, Sentence
 

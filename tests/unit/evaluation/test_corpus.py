@@ -8,8 +8,8 @@ import pytest
 
 from retrieval.errors import InputFileError
 from retrieval.evaluation.corpus import place_evidence, read_corpus, sample_corpus
-from retrieval.evaluation.datasets import EvalQuestion, Evidence
 from retrieval.evaluation.gold import DocLookup, TextFinder
+from retrieval.evaluation.questions import EvalQuestion, Evidence
 from retrieval.types import Article
 
 # BBC layout: the same file name in several category folders, so a name alone is ambiguous.

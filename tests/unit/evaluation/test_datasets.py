@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.errors import InputFileError
-from retrieval.evaluation.datasets import DATASETS, EvalQuestion, id_parity, load_dataset, report_kind
+from retrieval.evaluation.datasets import DATASETS, load_dataset
+from retrieval.evaluation.questions import EvalQuestion, id_parity, report_kind
 from tests.helpers import DATASETS as SHARED_DATASETS
 
 
@@ -271,7 +272,7 @@ def test_subset_even_and_odd_split_every_dataset_in_two(kind, hotpot_dir):
 
 
 def test_an_empty_subset_is_one_clear_error():
-    from retrieval.evaluation.datasets import EvalDataset
+    from retrieval.evaluation.questions import EvalDataset
 
     ds = EvalDataset("x", [EvalQuestion(id="dev-1-01", question="?")])
     other = "odd" if id_parity("dev-1-01") == "even" else "even"
