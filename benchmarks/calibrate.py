@@ -166,6 +166,34 @@ def _share(rows: list[Row], k: int) -> float:
     return sum(any(r.hit_gold[:k]) for r in rows) / max(1, len(rows))
 
 
+# -- figures of the ask path, for benchmarks/query.py -------------------------------------------
+
+
+@dataclass
+class Figures:
+    answered: float
+    gold_cited: float | None
+    cited: float
+    abstained_null: float | None
+    n: int
+    n_null: int
+
+
+def figures(rows: list[Row]) -> Figures:
+    ans = [r for r in rows if r.answerable]
+    nul = [r for r in rows if not r.answerable]
+    gold = [r for r in ans if r.has_gold]
+    answered = [r for r in ans if not r.answer.abstained]
+    return Figures(
+        answered=len(answered) / max(1, len(ans)),
+        gold_cited=(sum(r.cited_gold for r in gold) / len(gold)) if gold else None,
+        cited=statistics.mean(len(r.answer.citations) for r in answered) if answered else 0.0,
+        abstained_null=(sum(r.answer.abstained for r in nul) / len(nul)) if nul else None,
+        n=len(ans),
+        n_null=len(nul),
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
