@@ -9,17 +9,19 @@ from __future__ import annotations
 import importlib
 
 from retrieval.evaluation.datasets import DATASETS, load_dataset
+from retrieval.evaluation.questions import SUBSETS
 
 _LAZY = {
     "evaluate": "retrieval.evaluation.runner",
     "parse_configs": "retrieval.evaluation.runner",
     "LEGEND": "retrieval.evaluation.report",
+    "kind_tables": "retrieval.evaluation.report",
     "markdown_table": "retrieval.evaluation.report",
     "summary_lines": "retrieval.evaluation.report",
     "write_outputs": "retrieval.evaluation.report",
 }
 
-__all__ = ["DATASETS", "load_dataset", *_LAZY]
+__all__ = ["DATASETS", "SUBSETS", "load_dataset", *_LAZY]
 
 
 def __getattr__(name: str):
