@@ -72,6 +72,7 @@ WINDOWS = [
     ("What happened between March and May 2005?", "2005-03-01", "2005-05-31"),
     ("What happened between November 2004 and February 2005?", "2004-11-01", "2005-02-28"),
     ("What happened between 2004 and 2005?", "2004-01-01", "2005-12-31"),
+    ("What reduced inequality between 1914 to 1945?", "1914-01-01", "1945-12-31"),
     ("What happened from 1 March to 15 March?", "2025-03-01", "2025-03-15"),
     ("What happened from Monday to Tuesday?", "2025-03-17", "2025-03-18"),
     ("Between the report from The Verge on 2023-11-24 and the one from Wired on 2023-11-25, do they agree?", "2023-11-24", "2023-11-25"),
@@ -127,6 +128,7 @@ NOT_DATES = [
     "What happened in the 1990s?",
     "Jan Smith and Dec Donnelly presented what?",
     "What costs $2004?",
+    "What happened between 2004 and the war?",
     "",
 ]
 
