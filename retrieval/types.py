@@ -142,3 +142,22 @@ class Skipped:
 
     key: str  # file path (with ":line" for a JSONL record) or URL
     reason: str
+
+
+@dataclass(frozen=True)
+class AppliedFilters:
+    """What an answer or listing was restricted to; echoed as `filters` in `--json`."""
+
+    source: str | None = None  # the stored spelling of the source
+    since: str | None = None  # ISO 8601 UTC, inclusive; None = unbounded
+    until: str | None = None
+    window_from: str | None = None  # "options", "chat" or "question": where the window came from
+    expression: str = ""  # the words that set the window, as written
+    undated_skipped: int = 0  # undated articles left out by the window
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.since or self.until)
+
+    def to_json(self) -> dict:
+        return asdict(self)
