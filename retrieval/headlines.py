@@ -51,7 +51,7 @@ def are_copies(title_a: str, lead_a: str, title_b: str, lead_b: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Headline:
+class Story:
     """One story: its newest article, that article's lead sentence, and the copies left out."""
 
     article: ArticleInfo
@@ -71,7 +71,7 @@ def published(article: ArticleInfo) -> datetime | None:
 
 def newest_stories(
     articles: Sequence[ArticleInfo], lead_of: Callable[[str], Sentence | None], n: int = 10
-) -> list[Headline]:
+) -> list[Story]:
     """The n newest distinct stories among dated `articles` (already filtered), newest first.
 
     `lead_of(article_id)` gives an article's first sentence; it is called for at most
@@ -93,4 +93,4 @@ def newest_stories(
                 break
         else:
             stories.append((a, []))
-    return [Headline(head, leads[head.id], tuple(copies)) for head, copies in stories[:n]]
+    return [Story(head, leads[head.id], tuple(copies)) for head, copies in stories[:n]]

@@ -161,3 +161,40 @@ class AppliedFilters:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One story in `latest`: its newest article, that article's lead sentence cited, the copies left out."""
+
+    article: ArticleInfo
+    lead: Citation | None
+    copies: tuple[ArticleInfo, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "article": asdict(self.article),
+            "lead": self.lead.to_json() if self.lead else None,
+            "copies": [a.id for a in self.copies],
+        }
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Articles or stories that matched a listing's filters, newest first, with one line for the reader."""
+
+    articles: tuple[ArticleInfo, ...] = ()
+    headlines: tuple[Headline, ...] = ()
+    total: int = 0  # how many matched before the limit
+    filters: AppliedFilters = field(default_factory=AppliedFilters)
+    note: str = ""  # e.g. "the articles carry no dates", "3 undated articles left out"
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """One stored article for reading: metadata, numbered sentences, and where to open the original."""
+
+    article: ArticleInfo
+    sentences: tuple[Sentence, ...]
+    path: str = ""  # the local file it was read from, "" for web articles
+    link: str = ""  # its URL, or the file:// URI of `path`
