@@ -103,7 +103,8 @@ class Citation:
     published_at: str
     sentence_index: int
     quote: str  # exactly the stored sentence
-    link: str = ""  # url with a #:~:text= fragment pointing at the sentence, "" without a url
+    link: str = ""  # url with a #:~:text= fragment pointing at the sentence, else the file:// URI of `path`
+    path: str = ""  # the local file the article was read from, "" for web articles
 
     def to_json(self) -> dict:
         d = asdict(self)
