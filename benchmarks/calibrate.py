@@ -33,13 +33,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from retrieval.answer import AnswerPipeline
-from retrieval.answerers import extractive as ext
+from retrieval.answering.answerers import extractive as ext
+from retrieval.answering.chain import AnswerPipeline
+from retrieval.answering.search import Searcher
 from retrieval.evaluation.datasets import EvalDataset, load_dataset
 from retrieval.evaluation.gold import GoldResolver
 from retrieval.evaluation.runner import open_corpus_index
-from retrieval.search import Searcher, tokenize
 from retrieval.settings import Settings
+from retrieval.text import tokenize
 
 K = 8  # hits handed to the answerer (Settings.top_k)
 ANSWER_FLOOR = 0.92  # dev answer rate the thresholds must keep: the 90% target plus 2 points of slack
@@ -68,7 +69,7 @@ class Row:
     dev: bool
     has_gold: bool
     cand_gold: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    cand = None  # retrieval.search.Candidates
+    cand = None  # retrieval.answering.search.Candidates
     hits: list = field(default_factory=list)
     hit_gold: list[bool] = field(default_factory=list)
     answer = None  # retrieval.types.Answer

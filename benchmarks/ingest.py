@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.corpus import iter_articles  # noqa: E402
-from retrieval.embeddings import MiniLMEmbeddings  # noqa: E402
-from retrieval.index import NewsIndex, _embed_text  # noqa: E402
-from retrieval.ingest import ingest_paths  # noqa: E402
-from retrieval.sentences import split_sentences  # noqa: E402
+from retrieval.indexing.embeddings import MiniLMEmbeddings  # noqa: E402
+from retrieval.indexing.sentences import split_sentences  # noqa: E402
+from retrieval.indexing.store import NewsIndex, _embed_text  # noqa: E402
 from retrieval.settings import Settings  # noqa: E402
+from retrieval.sources.files import iter_articles  # noqa: E402
+from retrieval.sources.ingest import ingest_paths  # noqa: E402
 from retrieval.types import Article  # noqa: E402
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "bbc_news_2225"

@@ -32,11 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from calibrate import collect, figures, load_sets
 
-from retrieval.answer import AnswerPipeline
+from retrieval.answering.chain import AnswerPipeline
+from retrieval.answering.search import Searcher
 from retrieval.evaluation.datasets import EvalDataset, load_text_folder
 from retrieval.evaluation.gold import GoldResolver
 from retrieval.evaluation.runner import machine_line, open_corpus_index, open_naive
-from retrieval.search import Searcher
 from retrieval.settings import Settings
 
 NAIVE_K = 4

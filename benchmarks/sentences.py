@@ -2,7 +2,7 @@
 
 Run: python benchmarks/sentences.py [--bbc ../shared/datasets/bbc_news_2225]
 
-Every library is run through the same wrapper as newsbot (`retrieval.sentences.sentence_spans`:
+Every library is run through the same wrapper as newsbot (`retrieval.indexing.sentences.sentence_spans`:
 line breaks are hard boundaries, the library only proposes cut points), with and without
 newsbot's small post-fixes. Accuracy = share of cases split exactly as expected; boundary F1
 counts individual cuts. Speed = BBC articles segmented per second (one core, text already read).
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retrieval.sentences import Segmenter, blingfire_spans, sentence_spans  # noqa: E402
+from retrieval.indexing.sentences import Segmenter, blingfire_spans, sentence_spans  # noqa: E402
 
 # Each case: the sentences a careful news reader would cut; the text is them joined by a space.
 CASES: list[list[str]] = [

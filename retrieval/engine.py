@@ -6,9 +6,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from retrieval.index import IngestReport, NewsIndex
-from retrieval.ingest import ingest_paths
+from retrieval.indexing.store import IngestReport, NewsIndex
 from retrieval.settings import Settings
+from retrieval.sources.ingest import ingest_paths
 from retrieval.types import Answer, Hit, Skipped
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"  # the built-in default corpus
@@ -33,7 +33,7 @@ class Engine:
     def searcher(self):
         with self._lock:
             if self._searcher is None:
-                from retrieval.search import Searcher
+                from retrieval.answering.search import Searcher
 
                 self._searcher = Searcher(self.index, self.settings)
             return self._searcher
@@ -43,7 +43,7 @@ class Engine:
         searcher = self.searcher
         with self._lock:
             if self._pipeline is None:
-                from retrieval.answer import AnswerPipeline
+                from retrieval.answering.chain import AnswerPipeline
 
                 self._pipeline = AnswerPipeline(self.index, self.settings, searcher=searcher)
             return self._pipeline
@@ -70,7 +70,7 @@ class Engine:
     def ingest_url(self, url: str) -> IngestReport:
         """Fetch one article page; a failure is reported as a skipped item, never raised."""
         from retrieval.errors import FetchError
-        from retrieval.feeds import ingest_url
+        from retrieval.sources.feeds import ingest_url
 
         try:
             return ingest_url(self.index, url, self.settings)

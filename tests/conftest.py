@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.embeddings import MiniLMEmbeddings
+from retrieval.indexing.embeddings import MiniLMEmbeddings
 from retrieval.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.evaluation.datasets import EvalQuestion, Evidence
-from retrieval.index import NewsIndex
+from retrieval.indexing.store import NewsIndex
 from retrieval.types import ArticleInfo, Sentence
 
 _WS = re.compile(r"\s+")

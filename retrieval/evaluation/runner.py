@@ -26,7 +26,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from retrieval.embeddings import make_embeddings
 from retrieval.errors import InputFileError, NewsbotError
 from retrieval.evaluation.datasets import EvalDataset
 from retrieval.evaluation.gold import GoldResolver, GoldUnit, ResolvedQuestion
@@ -39,7 +38,8 @@ from retrieval.evaluation.metrics import (
 )
 from retrieval.evaluation.naive import FORMAT as NAIVE_FORMAT
 from retrieval.evaluation.naive import NaiveChunk, NaiveRAG
-from retrieval.index import NewsIndex
+from retrieval.indexing.embeddings import make_embeddings
+from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
 from retrieval.types import Answer, Article
 
@@ -167,7 +167,7 @@ def open_files_index(paths: Sequence[Path], settings: Settings, show: bool = Fal
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise InputFileError(f"{missing[0]} does not exist; --corpus takes files or folders of articles")
-    from retrieval.ingest import ingest_paths
+    from retrieval.sources.ingest import ingest_paths
 
     key = hashlib.sha256("|".join(sorted(str(Path(p).resolve()) for p in paths)).encode()).hexdigest()[:12]
     s = eval_settings(settings, settings.data_dir / "eval" / f"files-{key}")

@@ -1,0 +1,166 @@
+"""`newsbot ask` (one question, `--json`, `--batch FILE`) and `newsbot chat`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli.chat import ChatSession
+from bot.cli.shared import fail, friendly_errors, pass_settings
+from bot.terminal import StreamWriter, TerminalStyle, render_note, render_sources
+from retrieval.errors import NewsbotError
+from retrieval.settings import Settings
+from retrieval.types import Answer
+
+
+def article_count(engine) -> int:
+    """How many articles the index holds (a cheap count, unlike `stats()` which lists them all)."""
+    return int(engine.index.articles.count())
+
+
+def open_engine(settings: Settings, quiet: bool = False):
+    """The engine over the configured index; a fresh, empty index gets `seeds/` first."""
+    from retrieval.engine import Engine
+
+    engine = Engine.open(settings)
+    if article_count(engine) == 0:
+        if not quiet:
+            click.echo("The index is empty: adding the seed articles first (one time)...", err=True)
+        engine.ensure_seeded()
+        if article_count(engine) == 0:
+            raise NewsbotError(
+                f"the index at {settings.data_dir} is empty; add articles with `newsbot ingest PATH` first"
+            )
+    return engine
+
+
+def _print_answer(engine, question: str, out_style: TerminalStyle) -> None:
+    writer = StreamWriter(sys.stdout, out_style)
+    answer: Answer | None = None
+    for item in engine.stream(question):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            writer.write(item)
+    writer.finish()
+    if answer is None:
+        fail("no answer was produced; try again")
+    note = render_note(answer, out_style)
+    if note:
+        click.echo(note, color=out_style.color)
+    if answer.citations:
+        click.echo("", color=out_style.color)
+        click.echo(render_sources(answer, out_style), color=out_style.color)
+
+
+def _run_batch(engine, settings: Settings, path: str) -> int:
+    """Answer each JSONL line of `path` ("-" = stdin); returns how many lines failed."""
+    from retrieval.answering.chain import check_history
+
+    raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    failed = 0
+    for lineno, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        rid = None
+        try:
+            try:
+                record = json.loads(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise NewsbotError("not UTF-8 text") from None
+            except json.JSONDecodeError as exc:
+                raise NewsbotError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise NewsbotError('each line must be a JSON object like {"id": 1, "question": "..."}')
+            rid = record.get("id", lineno)
+            if "question" not in record:
+                raise NewsbotError('missing "question"')
+            if not isinstance(record["question"], str):
+                raise NewsbotError('"question" must be a string')
+            history = check_history(record.get("history") or [])
+            answer = engine.ask(record["question"], history)
+            out = {"id": rid, **answer.to_json()}
+        except NewsbotError as exc:
+            failed += 1
+            click.echo(f"error: {path}:{lineno}: {exc}", err=True)
+            out = {"id": rid if rid is not None else lineno, "error": str(exc)}
+        click.echo(json.dumps(out, ensure_ascii=False))
+        sys.stdout.flush()
+    return failed
+
+
+@click.command()
+@click.argument("question", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (schema in the README).")
+@click.option(
+    "--batch",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help='Answer every line of a JSONL file ({"id", "question", "history"}); one JSON answer per line.',
+)
+@pass_settings
+@friendly_errors
+def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+    """Answer QUESTION from the indexed articles, citing the exact sentences.
+
+    \b
+    Examples:
+      newsbot ask "How many people did Venezuela release?"
+      newsbot ask --json "Who won the election?"
+      newsbot ask --batch questions.jsonl > answers.jsonl
+    """
+    # Imported here so `newsbot --help` and `ingest` never load the answer chain.
+    from retrieval.answering.chain import check_question
+
+    if batch and question:
+        fail("give either a QUESTION or --batch FILE, not both")
+    if batch:
+        if batch != "-" and not Path(batch).is_file():
+            fail(f"{batch}: no such file; give a JSONL file with one {{\"id\", \"question\"}} object per line")
+        engine = open_engine(settings, quiet=True)
+        if _run_batch(engine, settings, batch):
+            sys.exit(1)
+        return
+    if not question:
+        fail('give a question, e.g. newsbot ask "How many people did Venezuela release?"')
+    text = check_question(" ".join(question), settings)  # before loading anything: fail fast
+    engine = open_engine(settings, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(engine.ask(text).to_json(), ensure_ascii=False, indent=2))
+        return
+    _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout))
+
+
+@click.command()
+@pass_settings
+@friendly_errors
+def chat(settings: Settings) -> None:
+    """Chat about the indexed articles, with follow-up questions.
+
+    Commands inside the chat: /sources, /reset, /help, /quit. Piped input works too:
+    each line is a question, and only answers and sources are printed.
+    """
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    style = TerminalStyle.for_stream(sys.stdout)
+    engine = open_engine(settings, quiet=not interactive)
+    session = ChatSession(engine, sys.stdout, sys.stderr, style, interactive)
+    if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and history for input())
+        except ImportError:
+            pass
+        n = article_count(engine)
+        click.echo(style.s(f"newsbot chat: ask about {n} article{'s' if n != 1 else ''}. /help for commands.", dim=True))
+        session.run(input)
+    else:
+        def read_line(_prompt: str) -> str:
+            line = sys.stdin.buffer.readline()
+            if not line:
+                raise EOFError
+            # Undecodable bytes become surrogates, which the question check rejects in one line.
+            return line.decode("utf-8", "surrogateescape")
+
+        session.run(read_line)
+

@@ -1,0 +1,234 @@
+"""Render an Answer for Discord: message chunks within 2,000 characters and sources embeds within limits.
+
+Pure functions, no I/O. Nothing is ever dropped silently: long answers are split at sentence
+boundaries, long source lists spill into more embeds and messages, and a quote shortened in the
+compact sources embed ends with "…" and is shown whole by `full_sources_embeds` (the
+"Show sources" button and `/sources`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from retrieval.text import MARKER
+from retrieval.types import Answer, Citation
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#create-message).
+MESSAGE_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELDS_LIMIT = 25
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+EMBED_TOTAL_LIMIT = 6000  # across all embeds of one message
+EMBEDS_PER_MESSAGE = 10
+
+# Quotes longer than this are shortened in the compact embed that comes with every answer.
+COMPACT_QUOTE_CHARS = 300
+# Full-quote embeds aim below half the 6,000 total so two share a message.
+FULL_DESCRIPTION_TARGET = 2900
+EMBED_COLOUR = discord.Colour(0x2B6CB0)
+
+# Nothing the bot posts may ping anyone: article text and questions can contain @everyone or <@id>.
+NO_MENTIONS = discord.AllowedMentions.none()
+
+# Split points, best first. A sentence ends after . ! ? … plus closing quotes/brackets and any
+# citation markers that follow it ("... 88 people. [1] Next"), so a marker stays with its sentence.
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE = re.compile(rf"(?<=[.!?…])[\"'”’)\]]*(?:\s*{MARKER.pattern})*(?=\s)")
+_LINE = re.compile(r"\n")
+_SPACE = re.compile(r"\s+")
+
+
+def discord_len(text: str) -> int:
+    """Length as Discord counts it (UTF-16 code units), so emoji-heavy text cannot overflow."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """The longest prefix length (in code points) whose Discord length is <= limit."""
+    if discord_len(text) <= limit:
+        return len(text)
+    lo, hi = 0, min(len(text), limit)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if discord_len(text[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _ends(pattern: re.Pattern[str], head: str, window: int) -> list[int]:
+    """Candidate chunk ends: a sentence ends after its closing marks, other boundaries where they start."""
+    ends = (m.end() if pattern is _SENTENCE else m.start() for m in pattern.finditer(head))
+    return [e for e in ends if 0 < e <= window]
+
+
+def _cut_point(text: str, window: int) -> int:
+    """Where to end the next chunk: the last good boundary in text[:window], else a hard cut."""
+    head = text[: window + 1]  # a boundary may start right at the window's edge
+    for pattern in (_PARAGRAPH, _SENTENCE, _LINE, _SPACE):
+        ends = _ends(pattern, head, window)
+        # Only take a boundary that keeps the chunk reasonably full; else try a finer kind.
+        if ends and ends[-1] >= window // 2:
+            return ends[-1]
+    for pattern in (_SENTENCE, _SPACE):
+        ends = _ends(pattern, head, window)
+        if ends:
+            return ends[-1]
+    return max(window, 1)
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split text into non-empty chunks of at most `limit` (Discord-counted) characters.
+
+    Breaks at paragraph, then sentence, then line, then word boundaries; only a single "word"
+    longer than the limit is cut mid-word. Only whitespace at the break points is lost.
+    """
+    chunks: list[str] = []
+    rest = text.strip()
+    while rest:
+        window = _fit(rest, limit)
+        if window >= len(rest):
+            chunks.append(rest)
+            break
+        cut = _cut_point(rest, window)
+        chunk = rest[:cut].rstrip()
+        if not chunk:  # only whitespace before the cut: take the hard cut instead
+            chunk, cut = rest[:window], window
+        chunks.append(chunk)
+        rest = rest[cut:].lstrip()
+    return chunks
+
+
+def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The answer text (with its [n] markers) and any note, as message contents in order."""
+    text = answer.answer.strip() or "The articles don't say."
+    if answer.note:
+        # "-#" is Discord's subtext line: the note reads as a footnote, not as part of the answer.
+        note = " ".join(answer.note.split())
+        text = f"{text}\n\n-# {note}"
+    return split_message(text, limit)
+
+
+def _date(published_at: str) -> str:
+    return published_at[:10] if published_at else ""
+
+
+def _link_target(url: str) -> str:
+    # A masked link ends at the first ")" or space, so encode those inside the url.
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _shorten(text: str, limit: int) -> str:
+    """text, or its first words up to `limit` characters ending in "…" (the caller shows the rest elsewhere)."""
+    text = " ".join(text.split())
+    if discord_len(text) <= limit:
+        return text
+    head = text[: _fit(text, limit - 1)]
+    if " " in head[len(head) // 2 :]:
+        head = head[: head.rindex(" ")]
+    return head.rstrip() + "…"
+
+
+def citation_heading(c: Citation) -> str:
+    """`[n] Title` for a field name or a block heading."""
+    return _shorten(f"[{c.n}] {c.title or 'Untitled article'}", FIELD_NAME_LIMIT)
+
+
+def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
+    """`source · date · [open the sentence](link)`; unknown parts are left out.
+
+    A link too long for `limit` falls back to the bare article url, then to no link (the full
+    sources view has room for it).
+    """
+    head = [discord.utils.escape_markdown(c.source) if c.source else "", _date(c.published_at)]
+    for link in (f"[open the sentence]({_link_target(c.link)})" if c.link else "",
+                 f"[open the article]({_link_target(c.url)})" if c.url else "", ""):
+        meta = " · ".join(p for p in (*head, link) if p)
+        if discord_len(meta) <= limit:
+            return meta
+    return _shorten(" · ".join(p for p in head if p), limit)
+
+
+def _quote_block(quote: str) -> str:
+    return "> " + discord.utils.escape_markdown(" ".join(quote.split()))
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """Characters Discord counts toward the 6,000 total: title, description, fields, footer, author."""
+    return len(embed)
+
+
+def _new_embed(title: str) -> discord.Embed:
+    return discord.Embed(title=title, colour=EMBED_COLOUR)
+
+
+def sources_embeds(answer: Answer) -> list[discord.Embed]:
+    """The compact sources embed(s) posted with an answer: one field per citation, short quotes.
+
+    One embed holds at most 25 fields and 6,000 characters; more citations spill into
+    "Sources (continued)" embeds rather than being dropped. No citations -> no embeds.
+    """
+    embeds: list[discord.Embed] = []
+    current = _new_embed("Sources")
+    for c in answer.citations:
+        meta = citation_meta(c)
+        room = FIELD_VALUE_LIMIT - discord_len(meta) - 1
+        quote = _shorten(_quote_block(c.quote), min(COMPACT_QUOTE_CHARS, room))
+        value = f"{meta}\n{quote}" if meta else quote
+        name = citation_heading(c)
+        too_big = embed_size(current) + len(name) + len(value) > EMBED_TOTAL_LIMIT
+        if len(current.fields) >= EMBED_FIELDS_LIMIT or too_big:
+            embeds.append(current)
+            current = _new_embed("Sources (continued)")
+        current.add_field(name=name, value=value, inline=False)
+    if current.fields:
+        embeds.append(current)
+    return embeds
+
+
+def full_sources_embeds(answer: Answer) -> list[discord.Embed]:
+    """Every citation with its whole quote, in embed descriptions well within the 4,096 limit."""
+    blocks: list[str] = []
+    for c in answer.citations:
+        head = f"**{discord.utils.escape_markdown(citation_heading(c))}**"
+        meta = citation_meta(c, EMBED_DESCRIPTION_LIMIT // 2)
+        blocks.append("\n".join(p for p in (head, meta, _quote_block(c.quote)) if p))
+    pieces: list[str] = []
+    for block in blocks:
+        # A quote too long for one description (messy input) continues in the next embed.
+        pieces.extend(split_message(block, FULL_DESCRIPTION_TARGET))
+    embeds: list[discord.Embed] = []
+    description = ""
+    for piece in pieces:
+        candidate = f"{description}\n\n{piece}" if description else piece
+        if discord_len(candidate) > FULL_DESCRIPTION_TARGET:
+            embeds.append(discord.Embed(title="Sources", description=description, colour=EMBED_COLOUR))
+            description = piece
+        else:
+            description = candidate
+    if description:
+        embeds.append(discord.Embed(title="Sources", description=description, colour=EMBED_COLOUR))
+    if len(embeds) > 1:
+        for i, embed in enumerate(embeds, 1):
+            embed.title = f"Sources ({i}/{len(embeds)})"
+    return embeds
+
+
+def pack_embeds(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds into messages: at most 10 per message and 6,000 characters in total."""
+    groups: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        n = embed_size(embed)
+        if not groups or len(groups[-1]) >= EMBEDS_PER_MESSAGE or size + n > EMBED_TOTAL_LIMIT:
+            groups.append([])
+            size = 0
+        groups[-1].append(embed)
+        size += n
+    return groups
+

@@ -1,0 +1,527 @@
+"""The Chroma index: articles, sentences and chunks, written idempotently and crash-safely.
+
+Three collections share a name prefix:
+- `<prefix>_articles`: one record per article (document = article text; metadata = title, source,
+  url, dates, the keys (paths/URLs) it was read from, and a `status` that is "pending" while its
+  sentences are being written and "complete" after);
+- `<prefix>_sentences`: one record per sentence (document = exact sentence text, embedded with the
+  article title in front, which measured better than the bare sentence or a sentence window);
+- `<prefix>_chunks`: whole-sentence windows (embedding = normalised mean of their sentences).
+
+Ids derive from content (`a<sha256>` + `:s<i>` / `:c<i>`), so re-ingesting writes nothing and the
+same text under two names is stored once. An article left "pending" by a killed process is
+removed on the next write, so a crash never leaves a partial or duplicated article.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
+from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddings
+from retrieval.indexing.prepare import build_chunks
+from retrieval.indexing.sentences import split_sentences
+from retrieval.settings import Settings
+from retrieval.types import Article, ArticleInfo, Chunk, Sentence, Skipped
+
+log = logging.getLogger(__name__)
+
+WRITE_BATCH_ARTICLES = 128  # articles embedded and written together: length-sorted ONNX batches pad less
+CHROMA_MAX_BATCH = 4000
+STALE_PENDING_S = 900  # a pending article this old was left by a dead writer (server mode)  # below chromadb's max_batch_size on every backend seen
+
+
+@dataclass
+class IngestReport:
+    """What a write did; `skipped` lists inputs that were not ingested and why."""
+
+    added: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    deleted: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def ingested(self) -> int:
+        return self.added + self.replaced
+
+    def merge(self, other: IngestReport) -> None:
+        for name in ("added", "unchanged", "replaced", "duplicates", "deleted", "sentences", "chunks"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped.extend(other.skipped)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.added} added",
+            f"{self.replaced} replaced",
+            f"{self.unchanged} unchanged",
+            f"{self.duplicates} duplicates",
+        ]
+        if self.deleted:
+            parts.append(f"{self.deleted} deleted")
+        parts += [f"{self.sentences} sentences", f"{self.chunks} chunks", f"{len(self.skipped)} skipped"]
+        return "articles: " + ", ".join(parts)
+
+
+def _timestamp(iso: str) -> int:
+    if not iso:
+        return -1
+    try:
+        return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return -1
+
+
+def _embed_text(article: Article, sentence: Sentence) -> str:
+    return sentence.text if article.title_is_derived else f"{article.title}. {sentence.text}"
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+class NewsIndex:
+    """Articles, sentences and chunks in Chroma (on disk, or on a Chroma server)."""
+
+    def __init__(self, settings: Settings, client, embeddings) -> None:
+        self.settings = settings
+        self.client = client
+        self.embeddings = embeddings
+        self.model_name = settings.embeddings
+        self._write_lock = threading.Lock()
+        self._writer_id = uuid.uuid4().hex[:12]
+        ef = NewsbotEmbeddingFunction.__new__(NewsbotEmbeddingFunction)
+        ef.spec, ef.base_url, ef.threads, ef._model = (
+            settings.embeddings,
+            settings.embeddings_base_url,
+            settings.threads,
+            embeddings,
+        )
+        self._ef = ef
+        self._check_model()
+        meta = {"embedding_model": self.model_name, "newsbot_schema": 1}
+        p = settings.collection
+        try:
+            self.articles = client.get_or_create_collection(f"{p}_articles", embedding_function=ef, metadata=meta)
+            self.sentences = client.get_or_create_collection(f"{p}_sentences", embedding_function=ef, metadata=meta)
+            self.chunks = client.get_or_create_collection(f"{p}_chunks", embedding_function=ef, metadata=meta)
+        except Exception as exc:  # chromadb raises many types for a broken store
+            raise IndexUnavailableError(f"cannot open the index at {self.location}: {_one_line(exc)}") from exc
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, embeddings=None) -> NewsIndex:
+        """Open (creating if needed) the index the settings point at."""
+        client = _make_client(settings)
+        return cls(settings, client, embeddings or make_embeddings(settings))
+
+    @property
+    def location(self) -> str:
+        s = self.settings
+        return f"Chroma server {s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.index_dir)
+
+    def _check_model(self) -> None:
+        """Refuse to mix vectors from two embedding models in one index."""
+        try:
+            existing = self.client.get_collection(f"{self.settings.collection}_sentences")
+        except Exception:
+            return  # a new index
+        built_with = (existing.metadata or {}).get("embedding_model")
+        if built_with and built_with != self.model_name:
+            raise EmbeddingMismatchError(
+                f"the index at {self.location} was built with embeddings {built_with!r} but "
+                f"NEWSBOT_EMBEDDINGS is {self.model_name!r}; set NEWSBOT_EMBEDDINGS={built_with} "
+                "or use another --data-dir to build a new index"
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """Changes on every write: a cache key for anything derived from the index (BM25)."""
+        meta = self.client.get_collection(self.sentences.name).metadata or {}
+        return f"{meta.get('version', 'v0')}-{self.sentences.count()}"
+
+    def _article_records(self, where: dict | None = None) -> list[tuple[str, dict]]:
+        res = self.articles.get(where=where, include=["metadatas"])
+        return list(zip(res["ids"], res["metadatas"]))
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Every complete article's metadata, oldest first where dates are known."""
+        infos = [_info(i, m) for i, m in self._article_records() if m.get("status") == "complete"]
+        return sorted(infos, key=lambda a: (a.published_at or "", a.id))
+
+    def get_article(self, article_id: str) -> ArticleInfo | None:
+        res = self.articles.get(ids=[article_id], include=["metadatas"])
+        if not res["ids"] or res["metadatas"][0].get("status") != "complete":
+            return None
+        return _info(res["ids"][0], res["metadatas"][0])
+
+    def get_article_text(self, article_id: str) -> str:
+        res = self.articles.get(ids=[article_id], include=["documents"])
+        return res["documents"][0] if res["ids"] else ""
+
+    def find_by_key(self, key: str) -> ArticleInfo | None:
+        for info in self.list_articles():
+            if key in _keys_of(info):
+                return info
+        return None
+
+    def get_sentences(self, article_id: str, first: int = 0, last: int | None = None) -> list[Sentence]:
+        """Sentences first..last (inclusive) of one article, in order."""
+        if last is None:
+            info = self.get_article(article_id)
+            if info is None:
+                return []
+            last = info.n_sentences - 1
+        first = max(0, first)
+        if last < first:
+            return []
+        ids = [f"{article_id}:s{i}" for i in range(first, last + 1)]
+        res = self.sentences.get(ids=ids, include=["documents", "metadatas"])
+        out = [_sentence(d, m) for d, m in zip(res["documents"], res["metadatas"])]
+        return sorted(out, key=lambda s: s.index)
+
+    def query_sentences(self, embedding, k: int, where: dict | None = None) -> list[tuple[Sentence, float]]:
+        """Nearest sentences by cosine similarity (higher is closer)."""
+        return self._query(self.sentences, embedding, k, where, _sentence)
+
+    def query_chunks(self, embedding, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
+        return self._query(self.chunks, embedding, k, where, _chunk)
+
+    def _query(self, collection, embedding, k, where, make):
+        n = collection.count()
+        if n == 0 or k <= 0:
+            return []
+        res = collection.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=min(k, n),
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (make(d, m), 1.0 - float(dist))
+            for d, m, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0])
+        ]
+
+    def iter_sentences(self, page: int = 5000) -> Iterator[tuple[Sentence, dict]]:
+        """Every stored sentence with its metadata, page by page (for lexical indexes)."""
+        offset = 0
+        while True:
+            res = self.sentences.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not res["ids"]:
+                return
+            for d, m in zip(res["documents"], res["metadatas"]):
+                yield _sentence(d, m), m
+            offset += len(res["ids"])
+
+    def stats(self) -> dict:
+        infos = self.list_articles()
+        dates = [a.published_at for a in infos if a.published_at]
+        size = None
+        if not self.settings.chroma_host:
+            size = sum(p.stat().st_size for p in self.settings.index_dir.rglob("*") if p.is_file())
+        return {
+            "articles": len(infos),
+            "sentences": int(self.sentences.count()),
+            "chunks": int(self.chunks.count()),
+            "sources": sorted({a.source for a in infos if a.source}),
+            "first_published": min(dates) if dates else None,
+            "last_published": max(dates) if dates else None,
+            "size_bytes": size,
+            "embedding_model": self.model_name,
+            "location": self.location,
+        }
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def add_articles(
+        self, articles: Iterable[Article], progress: Callable[[Article, int], None] | None = None
+    ) -> IngestReport:
+        """Store articles idempotently; a new text under a known key replaces that key's old article.
+
+        `progress(article, n_sentences)` is called once per input article (0 for unchanged ones).
+        """
+        report = IngestReport()
+        with self._write_lock:
+            self._recover()
+            records = dict(self._article_records())
+            by_key: dict[str, str] = {}
+            for aid, meta in records.items():
+                for key in _keys_of(meta):
+                    by_key[key] = aid
+            batch: list[_Pending] = []
+            pending: dict[str, _Pending] = {}
+            for article in articles:
+                aid = article.id
+                old = by_key.get(article.key) if article.key else None
+                if aid in records or aid in pending:
+                    if article.key and old != aid:
+                        if old is not None:
+                            self._drop_key(old, article.key, records, report)
+                        self._add_key(aid, article.key, records, pending)
+                        by_key[article.key] = aid
+                        report.duplicates += 1
+                    else:
+                        report.unchanged += 1
+                    if progress:
+                        progress(article, 0)
+                    continue
+                sentences = split_sentences(aid, article.text)
+                if not sentences:
+                    report.skipped.append(Skipped(article.key or aid, "no sentences in the text; check the file's content"))
+                    continue
+                item = _Pending(article, sentences, [article.key] if article.key else [])
+                if old is not None:
+                    self._drop_key(old, article.key, records, report)
+                    item.replaces = True
+                if article.key:
+                    by_key[article.key] = aid
+                batch.append(item)
+                pending[aid] = item
+                if progress:
+                    progress(article, len(sentences))
+                if len(batch) >= WRITE_BATCH_ARTICLES:
+                    self._write_batch(batch, records, report)
+                    batch, pending = [], {}
+            if batch:
+                self._write_batch(batch, records, report)
+            if report.added or report.replaced or report.deleted or report.duplicates:
+                self._bump_version()
+        return report
+
+    def delete_article(self, article_id: str) -> bool:
+        """Remove an article with all its sentences and chunks; False if there was none."""
+        with self._write_lock:
+            if not self.articles.get(ids=[article_id], include=[])["ids"]:
+                return False
+            self._delete(article_id)
+            self._bump_version()
+            return True
+
+    def prune(self, present_keys: set[str], under: str) -> list[str]:
+        """Forget keys below `under` that are not in `present_keys`; delete articles left with no key."""
+        deleted: list[str] = []
+        prefix = str(under)
+        with self._write_lock:
+            for aid, meta in self._article_records():
+                keys = _keys_of(meta)
+                gone = [k for k in keys if k.startswith(prefix) and k not in present_keys]
+                if not gone:
+                    continue
+                left = [k for k in keys if k not in gone]
+                if left:
+                    self.articles.update(ids=[aid], metadatas=[{**meta, "keys": json.dumps(left)}])
+                else:
+                    self._delete(aid)
+                    deleted.append(aid)
+            if deleted:
+                self._bump_version()
+        return deleted
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Remove what a killed writer left half-written (articles still marked pending).
+
+        On a Chroma server other processes may be writing right now, so only their pending
+        records older than STALE_PENDING_S count as abandoned.
+        """
+        now = time.time()
+        for aid, meta in self._article_records(where={"status": "pending"}):
+            if self.settings.chroma_host and meta.get("writer") != self._writer_id:
+                if now - float(meta.get("pending_since", 0)) < STALE_PENDING_S:
+                    continue
+            log.warning("removing partially written article %s left by an interrupted ingest", aid)
+            self._delete(aid)
+
+    def _delete(self, aid: str) -> None:
+        self.sentences.delete(where={"article_id": aid})
+        self.chunks.delete(where={"article_id": aid})
+        self.articles.delete(ids=[aid])
+
+    def _drop_key(self, aid: str, key: str, records: dict, report: IngestReport) -> None:
+        """`key` no longer names article `aid`; delete the article if no other key does."""
+        meta = records.get(aid)
+        if meta is None:
+            return
+        left = [k for k in _keys_of(meta) if k != key]
+        if left:
+            records[aid] = {**meta, "keys": json.dumps(left)}
+            self.articles.update(ids=[aid], metadatas=[records[aid]])
+        else:
+            self._delete(aid)
+            del records[aid]
+
+    def _add_key(self, aid: str, key: str, records: dict, pending: dict[str, _Pending]) -> None:
+        """Record that `key` holds the same text as the stored (or about to be stored) article `aid`."""
+        if aid in pending:
+            pending[aid].keys.append(key)
+            return
+        keys = _keys_of(records[aid])
+        if key not in keys:
+            records[aid] = {**records[aid], "keys": json.dumps(keys + [key])}
+            self.articles.update(ids=[aid], metadatas=[records[aid]])
+
+    def _write_batch(self, batch: list[_Pending], records: dict, report: IngestReport) -> None:
+        texts = [_embed_text(p.article, s) for p in batch for s in p.sentences]
+        vectors = self.embeddings.encode(texts)
+        art_ids, art_docs, art_meta, art_vecs = [], [], [], []
+        s_ids, s_docs, s_meta = [], [], []
+        c_ids, c_docs, c_meta, c_vecs = [], [], [], []
+        row = 0
+        for item in batch:
+            article, sentences = item.article, item.sentences
+            vecs = vectors[row : row + len(sentences)]
+            row += len(sentences)
+            chunks = build_chunks(sentences, article.text, self.settings.chunk_sentences, self.settings.chunk_overlap)
+            ts = _timestamp(article.published_at)
+            meta = {
+                "title": article.title,
+                "source": article.source,
+                "url": article.url,
+                "published_at": article.published_at,
+                "ts": ts,
+                "author": article.author,
+                "external_id": article.external_id,
+                "keys": json.dumps(item.keys),
+                "n_sentences": len(sentences),
+                "n_chunks": len(chunks),
+                "status": "pending",
+                "writer": self._writer_id,
+                "pending_since": int(time.time()),
+            }
+            art_ids.append(article.id)
+            art_docs.append(article.text)
+            art_meta.append(meta)
+            art_vecs.append(_normalise(vecs.mean(axis=0)))
+            base = {"article_id": article.id, "source": article.source, "ts": ts}
+            for s in sentences:
+                s_ids.append(s.id)
+                s_docs.append(s.text)
+                s_meta.append({**base, "i": s.index, "start": s.start, "end": s.end})
+            for c in chunks:
+                c_ids.append(c.id)
+                c_docs.append(c.text)
+                c_meta.append({**base, "i": c.index, "first": c.first, "last": c.last, "start": c.start, "end": c.end})
+                c_vecs.append(_normalise(vecs[c.first : c.last + 1].mean(axis=0)))
+            records[article.id] = {**meta, "status": "complete"}
+            if item.replaces:
+                report.replaced += 1
+            else:
+                report.added += 1
+            report.sentences += len(sentences)
+            report.chunks += len(chunks)
+        # The article records go first, marked pending: a crash after this point is undone by _recover().
+        self._upsert(self.articles, art_ids, np.asarray(art_vecs), art_docs, art_meta)
+        self._upsert(self.sentences, s_ids, vectors, s_docs, s_meta)
+        self._upsert(self.chunks, c_ids, np.asarray(c_vecs), c_docs, c_meta)
+        self.articles.update(ids=art_ids, metadatas=[{**m, "status": "complete"} for m in art_meta])
+
+    @staticmethod
+    def _upsert(collection, ids, vectors, docs, metas) -> None:
+        for b in range(0, len(ids), CHROMA_MAX_BATCH):
+            e = b + CHROMA_MAX_BATCH
+            collection.upsert(ids=ids[b:e], embeddings=vectors[b:e], documents=docs[b:e], metadatas=metas[b:e])
+
+    def _bump_version(self) -> None:
+        meta = dict(self.client.get_collection(self.sentences.name).metadata or {})
+        meta["version"] = uuid.uuid4().hex[:12]
+        meta.pop("hnsw:space", None)
+        self.sentences.modify(metadata=meta)
+
+
+@dataclass
+class _Pending:
+    """An article waiting in the current write batch."""
+
+    article: Article
+    sentences: list[Sentence]
+    keys: list[str]
+    replaces: bool = False
+
+
+def _keys_of(meta) -> list[str]:
+    raw = meta.get("keys") if isinstance(meta, dict) else meta.key
+    if not raw:
+        return []
+    try:
+        return list(json.loads(raw))
+    except (TypeError, ValueError):
+        return [raw]
+
+
+def _info(aid: str, m: dict) -> ArticleInfo:
+    keys = _keys_of(m)
+    return ArticleInfo(
+        id=aid,
+        title=m.get("title", ""),
+        source=m.get("source", ""),
+        url=m.get("url", ""),
+        published_at=m.get("published_at", ""),
+        author=m.get("author", ""),
+        key=json.dumps(keys) if len(keys) > 1 else (keys[0] if keys else ""),
+        n_sentences=int(m.get("n_sentences", 0)),
+    )
+
+
+def _sentence(doc: str, m: dict) -> Sentence:
+    return Sentence(m["article_id"], int(m["i"]), int(m["start"]), int(m["end"]), doc)
+
+
+def _chunk(doc: str, m: dict) -> Chunk:
+    return Chunk(m["article_id"], int(m["i"]), int(m["first"]), int(m["last"]), int(m["start"]), int(m["end"]), doc)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _make_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            client.heartbeat()
+            return client
+        except Exception as exc:
+            raise IndexUnavailableError(
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({_one_line(exc)}); "
+                "start it with `chroma run --path <dir> --port <port>` or unset CHROMA_HOST"
+            ) from exc
+    path: Path = settings.index_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise IndexUnavailableError(
+            f"the index folder {path} is not writable ({exc.strerror}); choose another with --data-dir or NEWSBOT_DATA_DIR"
+        ) from exc
+    try:
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client.list_collections()
+        return client
+    except Exception as exc:
+        raise IndexUnavailableError(
+            f"the index at {path} cannot be read ({_one_line(exc)}); it may be corrupt: move that folder "
+            "away and run `newsbot ingest` again"
+        ) from exc

@@ -1,0 +1,145 @@
+"""newsbot's vocabulary, in one place: how text becomes terms, which words carry no topic, and
+the syntax of a citation marker.
+
+Three term sets, each with its own job (they differ on purpose, and each is calibrated):
+- `tokenize` (BM25, question coverage, and the extractive answerer's length-dependent abstention
+  thresholds, which count a question's terms with it): stemmed, `STOPWORDS` removed. Changing it
+  moves the calibrated thresholds in `retrieval.answering.answerers.extractive`: re-run
+  `benchmarks/calibrate.py` after any edit, and `LEXICAL_FORMAT` must change so cached BM25
+  indexes are rebuilt;
+- `content_terms` (citation support checks): a crude 5-letter prefix stem, `SUPPORT_STOPWORDS`;
+- `FUNCTION_WORDS` (follow-up detection in `condense`): question and filler words.
+
+Citation markers: answers carry `[n]` markers (`MARKER`, which also accepts "[1, 3]" and "[2-4]");
+`CITATION_MARK` is the lenient form read from model output ("[Source 2]", full-width brackets).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+# ---------------------------------------------------------------------------------------------
+# Retrieval terms
+
+# Words that carry no topic: dropped from the lexical query and from coverage.
+STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(
+    ["also", "would", "could", "said", "says", "say", "one", "us", "yet", "whose", "according", "mr", "mrs", "ms", "get", "got", "tell", "told", "know", "many", "much", "please", "article", "articles", "news", "report", "reported"]
+)
+_TOKEN = re.compile(r"\w+(?:['’.]\w+)*", re.UNICODE)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased content words, possessives and plural 's' removed (for BM25 and coverage)."""
+    out: list[str] = []
+    for m in _TOKEN.finditer(text.lower()):
+        w = m.group(0).replace("’", "'")
+        w = w.removesuffix("'s")
+        if not w or w in STOPWORDS:
+            continue
+        out.append(_stem(w))
+    return out
+
+
+try:  # PyStemmer (Snowball, C): "released"/"release" match; measured +0-2 points of recall
+    import Stemmer
+except ImportError:  # without it, plural stripping only
+    Stemmer = None
+_stemmers = threading.local()  # PyStemmer objects must not be shared between threads
+LEXICAL_FORMAT = "1-snowball" if Stemmer is not None else "1-plural"  # part of the cache key
+
+
+def _stem(w: str) -> str:
+    if Stemmer is not None:
+        stemmer = getattr(_stemmers, "english", None)
+        if stemmer is None:
+            stemmer = _stemmers.english = Stemmer.Stemmer("english")
+        return stemmer.stemWord(w)
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+# ---------------------------------------------------------------------------------------------
+# Support terms (citation validation)
+
+# Words an answer sentence may use without needing support from its cited sentences.
+SUPPORT_STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not now of off on once only or other our ours ourselves out
+    over own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours yourself yourselves said says say according article
+    articles source sources report reported reports""".split()
+)
+
+
+def content_terms(text: str) -> set[str]:
+    """Lower-cased content words, crudely stemmed (5-letter prefix), numbers without separators."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"(?<=\d)[,\u202f\u00a0 ](?=\d{3}\b)", "", text)  # 2,400 -> 2400
+    terms = set()
+    for w in re.findall(r"\w+(?:\.\d+)?", text):
+        if w in SUPPORT_STOPWORDS or (len(w) < 2 and not w.isdigit()):
+            continue
+        terms.add(w if w[0].isdigit() or len(w) < 5 else w[:5])
+    return terms
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers a text states, normalised ("2,400" -> "2400")."""
+    return {t for t in content_terms(text) if t[0].isdigit()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Follow-up questions
+
+# Question and filler words that carry no topic of their own.
+FUNCTION_WORDS = frozenset(
+    ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "a", "an", "the", "and", "or", "but", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "about", "as", "into", "than", "then", "also", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "has", "have", "had", "not", "no", "yes", "many", "much", "more", "most", "less", "few", "any", "some", "all", "each", "every", "other", "else", "own", "i", "me", "my", "we", "our", "you", "your", "please", "tell", "say", "said", "says", "know", "think", "happen", "happened", "happening", "now", "still", "again", "yet", "ever", "just", "only", "really", "very", "remain", "remains", "remained", "left"]
+)
+WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Citation markers
+
+# The markers newsbot writes and front ends strip or keep with their sentence: "[1]", "[1, 3]", "[2-4]".
+MARKER = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
+# "[1]", "[1, 3]", "[2-4]", "[Source 2]"; full-width brackets too (some models emit them).
+CITATION_MARK = re.compile(
+    r"\s*[\[【]\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:[-–,;]|and)\s*\d{1,3})*)\s*[\]】]", re.IGNORECASE
+)
+LEADING_MARKS = re.compile(rf"^(?:{CITATION_MARK.pattern})+\s*", re.IGNORECASE)
+
+
+def parse_marker(body: str) -> list[int]:
+    """Numbers named by the inside of one marker: "1, 3" -> [1, 3]; "2-4" -> [2, 3, 4]."""
+    out: list[int] = []
+    for part in re.split(r"\s*(?:[,;]|and)\s*", body):
+        if not part:
+            continue
+        if "-" in part or "–" in part:
+            lo, hi = (int(x) for x in re.split(r"\s*[-–]\s*", part, maxsplit=1))
+            if lo <= hi <= lo + 20:  # a sane range; "[1-999]" is not a citation
+                out.extend(range(lo, hi + 1))
+            continue
+        out.append(int(part))
+    return out
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    """All citation numbers in a sentence, in order, with repeats."""
+    return [n for m in CITATION_MARK.finditer(sentence) for n in parse_marker(m.group(1))]
+
+
+def strip_citations(text: str) -> str:
+    """The text without citation markers (and without the space a marker left before punctuation)."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", CITATION_MARK.sub("", text)).strip()

@@ -1,0 +1,131 @@
+"""The default extractive answerer: quotes and cites the right sentences, or says the articles don't."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from retrieval.answering.answerers.extractive import (
+    MAX_CITED,
+    NO_ANSWER,
+    ExtractiveAnswerer,
+    compose,
+    expected_kind,
+    is_kind,
+    negative_mismatch,
+    threshold,
+    trim,
+)
+from retrieval.answering.citations import validate_citations
+from retrieval.types import ArticleInfo, Hit, Sentence
+from tests.conftest import SEED_QUESTION
+
+
+@pytest.fixture(scope="module")
+def answerer(seed_settings):
+    return ExtractiveAnswerer(seed_settings)
+
+
+def ask(seed_engine, answerer, question):
+    return answerer.answer(question, seed_engine.search(question, k=seed_engine.settings.top_k))
+
+
+def hit(text: str, score: float = 1.0, article: str = "a1", index: int = 0, url: str = "") -> Hit:
+    info = ArticleInfo(id=article, title="Title", source="Src", url=url, published_at="2024-12-27T00:00:00Z")
+    return Hit(Sentence(article, index, 0, len(text), text), info, score, text)
+
+
+def test_the_seed_question_is_answered_with_88_cited_to_its_sentence(seed_engine, answerer):
+    ans = ask(seed_engine, answerer, SEED_QUESTION)
+    assert not ans.abstained and ans.backend == "extractive"
+    assert "88" in ans.answer
+    assert 1 <= len(ans.citations) <= MAX_CITED
+    first = ans.citations[0]
+    assert "88" in first.quote
+    stored = seed_engine.index.get_sentences(first.article_id, first.sentence_index, first.sentence_index)[0]
+    assert first.quote == stored.text
+    # Every marker in the text names a citation, and every citation is used.
+    marks = {int(n) for n in re.findall(r"\[(\d+)\]", ans.answer)}
+    assert marks == {c.n for c in ans.citations}
+
+
+def test_an_unrelated_question_abstains(seed_engine, answerer):
+    ans = ask(seed_engine, answerer, "Who won the 2004 Super Bowl?")
+    assert ans.abstained and ans.answer == NO_ANSWER and ans.citations == ()
+
+
+def test_no_hits_abstains(answerer):
+    ans = answerer.answer("Anything?", [])
+    assert ans.abstained and ans.answer == NO_ANSWER
+
+
+def test_the_answer_survives_citation_validation(seed_engine, answerer):
+    ans = ask(seed_engine, answerer, "How many political prisoners remain in jail in Venezuela?")
+    assert not ans.abstained and "900" in ans.answer
+    by_key = {(h.article.id, h.sentence.index): h for h in ans.hits}
+    cited = [by_key[(c.article_id, c.sentence_index)] for c in ans.citations]
+    checked = validate_citations(ans.answer, cited)
+    assert checked.text == ans.answer and not checked.dropped
+
+
+def test_a_weak_best_hit_abstains_and_a_strong_one_answers(answerer):
+    weak = hit("The weather was mild.", score=threshold("What is the weather?") - 0.01)
+    strong = hit("The weather was mild.", score=threshold("What is the weather?") + 0.01)
+    assert answerer.answer("What is the weather?", [weak]).abstained
+    assert not answerer.answer("What is the weather?", [strong]).abstained
+
+
+def test_long_questions_have_a_lower_threshold():
+    short = "Who won?"
+    long = ("Considering the reports from several newspapers about the trial, the verdict, the appeal, "
+            "the sentencing and the reaction of investors and regulators, who was convicted?")
+    assert threshold(long) < threshold(short)
+
+
+def test_a_short_negative_question_needs_a_negative_sentence():
+    assert negative_mismatch("What is not the primary law of the EU?", "The primary law of the EU consists of treaties.")
+    assert not negative_mismatch("Who did not attend?", "The minister did not attend the summit.")
+    assert not negative_mismatch("Which company is not only big but also fast and also has many offices?", "X is big.")
+
+
+def test_only_hits_close_to_the_best_are_cited_and_the_expected_kind_comes_first(answerer):
+    hits = [
+        hit("In July 2024, protests swept the country.", 1.00, index=0),
+        hit("The government released 88 prisoners.", 0.98, index=1),
+        hit("Talks with the opposition are planned.", 0.50, index=2),
+    ]
+    ans = answerer.answer("How many prisoners were released?", hits)
+    assert [c.sentence_index for c in ans.citations] == [1, 0]
+    assert ans.answer.startswith("The government released 88 prisoners [1].")
+
+
+def test_the_same_sentence_in_two_articles_is_quoted_once_with_both_markers():
+    text, citations = compose([hit("Rates rose to 5 percent.", article="a1"), hit("Rates rose to 5 percent.", article="a2")])
+    assert text == "Rates rose to 5 percent [1][2]."
+    assert [c.article_id for c in citations] == ["a1", "a2"]
+
+
+def test_a_stored_sentence_holding_two_sentences_gets_markers_on_both():
+    text, _ = compose([hit("Trump wants Maduro to step down. US forces seized four tankers.")])
+    assert text == "Trump wants Maduro to step down [1]. US forces seized four tankers [1]."
+
+
+def test_citation_links_point_at_the_sentence():
+    _, citations = compose([hit("Rates rose to 5 percent.", url="https://news.example/a")])
+    assert citations[0].link.startswith("https://news.example/a#:~:text=")
+    assert citations[0].quote == "Rates rose to 5 percent."
+
+
+def test_trim_drops_a_leading_connective_only():
+    assert trim("However, estimates suggest that more than 900 remain.") == "Estimates suggest that more than 900 remain."
+    assert trim("But it rained.") == "But it rained."  # too short to stand alone after trimming
+    assert trim("Butter prices rose   sharply.") == "Butter prices rose sharply."
+
+
+def test_expected_kinds():
+    assert expected_kind("How many people were released?") == "number"
+    assert expected_kind("When did the protests start?") == "date"
+    assert expected_kind("Who is the president?") == ""
+    assert is_kind("number", "They freed 88 people.") and not is_kind("number", "In July 2024 it began.")
+    assert is_kind("date", "In July 2024 it began.")
