@@ -124,9 +124,10 @@ class Answer:
     note: str = ""  # one line for the user, e.g. why the LLM answer fell back to extractive
     standalone_question: str = ""  # the question after the condense step
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    filters: AppliedFilters | None = None  # the source and date window the answer was restricted to
 
     def to_json(self) -> dict:
-        """The stable `--json` schema documented in the README."""
+        """The stable `--json` schema documented in the README (`filters` added in 0.2, always present)."""
         return {
             "question": self.question,
             "answer": self.answer,
@@ -134,6 +135,7 @@ class Answer:
             "backend": self.backend,
             "citations": [c.to_json() for c in self.citations],
             "note": self.note,
+            "filters": (self.filters or AppliedFilters()).to_json(),
         }
 
 

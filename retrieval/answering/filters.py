@@ -19,8 +19,10 @@ on the dense side and the same mask on the lexical side), never by dropping hits
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,7 +30,7 @@ import numpy as np
 
 from retrieval.answering.dates import DateWindow, find_window, window_from_options
 from retrieval.errors import QuestionError
-from retrieval.types import AppliedFilters
+from retrieval.types import AppliedFilters, Answer
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,21 @@ class Catalog:
         src = np.asarray([pos[a.source] for a in articles], dtype=np.int64)
         return cls(sources, ts, src)
 
+    @classmethod
+    def from_lexical(cls, lex) -> Catalog:
+        """From a search.LexicalIndex (cached per index version: it is rebuilt when the index changes)."""
+        cached = _CATALOGS.get(lex)
+        if cached is None:
+            cached = _CATALOGS[lex] = cls.from_articles(lex.articles)
+        return cached
+
     def source_mask(self, source: str | None) -> np.ndarray:
         if not source:
             return np.ones(len(self.article_ts), dtype=bool)
         return self.article_source == self.sources.index(source)
+
+
+_CATALOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _ts(iso: str) -> int:
@@ -175,3 +188,42 @@ def _phrase(window: DateWindow) -> str:
         span = "from " + span
     words = window.expression
     return f'dated {span} ("{words}")' if words and not words.startswith(("since ", "until ")) else f"dated {span}"
+
+
+# -- answering within the filters ------------------------------------------------------------
+
+
+def _with_plan(ans: Answer, plan: FilterPlan) -> Answer:
+    note = "; ".join(n for n in (ans.note, plan.note) if n)
+    return dataclasses.replace(ans, question=plan.question, note=note, filters=plan.applied)
+
+
+def _empty_answer(plan: FilterPlan, backend: str) -> Answer:
+    return Answer(
+        question=plan.question,
+        answer=plan.empty,
+        abstained=True,
+        backend=backend,
+        note=plan.note,
+        standalone_question=plan.search_question,
+        filters=plan.applied,
+    )
+
+
+def ask_within(pipeline, plan: FilterPlan, history: Sequence[tuple[str, str]] = (), backend: str = "extractive") -> Answer:
+    """The pipeline's answer to the plan's search question, restricted by its filters inside retrieval."""
+    if plan.empty:
+        return _empty_answer(plan, backend)
+    return _with_plan(pipeline.ask(plan.search_question, history, filters=plan.search_filters()), plan)
+
+
+def stream_within(
+    pipeline, plan: FilterPlan, history: Sequence[tuple[str, str]] = (), backend: str = "extractive"
+) -> Iterator[str | Answer]:
+    """As `ask_within`, as text pieces then the final Answer."""
+    if plan.empty:
+        yield plan.empty
+        yield _empty_answer(plan, backend)
+        return
+    for item in pipeline.stream(plan.search_question, history, filters=plan.search_filters()):
+        yield _with_plan(item, plan) if isinstance(item, Answer) else item

@@ -18,6 +18,9 @@ Formats (see the README "Quality" section):
   containing an answer text; `is_impossible` items are unanswerable.
 - beir: `corpus.jsonl` (`_id, title, text`), `queries.jsonl` (`_id, text`), `qrels/<split>.tsv`;
   gold is a whole document (a sentence of it counts).
+- dated: MultiHop-RAG again, only questions with a date window (its temporal queries, plus
+  rewrites with "In October 2023, ..." and "... last week?"), each with its own clock; see
+  `retrieval/evaluation/dated.py`.
 - jsonl: the project's own format, one JSON object a line: `{"id", "question", "history": [[q,
   a], ...], "answer", "evidence": [{"doc", "text"}]}` where `doc` is an article id, its path or
   URL, or its exact title, and `text` the sentence (or passage) that answers; no `evidence` =
@@ -36,7 +39,7 @@ from pathlib import Path
 from retrieval.errors import InputFileError
 from retrieval.types import Article
 
-DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl")
+DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl", "dated")
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,14 @@ def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: 
         "squad": load_squad,
         "beir": lambda p: load_beir(p, split),
         "jsonl": load_jsonl,
+        "dated": _load_dated,
     }
     if kind not in loaders:
         raise InputFileError(f"unknown dataset kind {kind!r}; use one of: {', '.join(DATASETS)}")
     ds = loaders[kind](path)
     if not ds.questions:
         raise InputFileError(f"{path} has no questions; check that it is a {kind} dataset and not empty")
-    if distractors is None and kind == "multihop":
+    if distractors is None and kind in ("multihop", "dated"):
         ds.notes.append("add --distractors (e.g. the BBC set) for a realistic haystack")
     if distractors is not None:
         if ds.corpus is None:
@@ -129,6 +133,12 @@ def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: 
         ds.corpus = _dedupe(ds.corpus + extra)
         ds.notes.append(f"{len(extra)} distractor articles from {distractors}")
     return ds
+
+
+def _load_dated(path: Path) -> EvalDataset:
+    from retrieval.evaluation.dated import load_dated  # it builds on this module's MultiHop-RAG loader
+
+    return load_dated(path)
 
 
 # -- readers ---------------------------------------------------------------------------------
