@@ -68,7 +68,10 @@ def render_citation(c: Citation, style: TerminalStyle, full_quote: bool = True) 
     out.append(style.s(wrap(f"{meta}, {date}" if meta else date, style, indent="    "), dim=True))
     if c.link or c.url:
         target = c.link or c.url
-        out.append("    " + style.s(hyperlink(target, c.url or target, style), fg="blue", underline=style.links))
+        # A local file shows its path (a clickable file:// link on a terminal that supports it).
+        label = c.url or c.path or target
+        shown = hyperlink(target, label, style) if style.links or not c.path else c.path
+        out.append("    " + style.s(shown, fg="blue", underline=style.links))
     return "\n".join(out)
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from retrieval.indexing.store import IngestReport, NewsIndex
 from retrieval.settings import Settings
 from retrieval.sources.ingest import ingest_paths
-from retrieval.types import Answer, Hit, Skipped
+from retrieval.answering.dates import window_from_options
+from retrieval.answering.filters import Catalog, FilterPlan, ask_within, plan_filters, resolve_source, stream_within
+from retrieval.types import AppliedFilters, Answer, ArticleView, Headline, Hit, Listing, Skipped
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"  # the built-in default corpus
 
@@ -48,13 +51,163 @@ class Engine:
                 self._pipeline = AnswerPipeline(self.index, self.settings, searcher=searcher)
             return self._pipeline
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
-        """Answer with citations, or abstain with the fixed phrase when the articles don't say."""
-        return self.pipeline.ask(question, history)
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        window_from: str = "options",
+        now: datetime | None = None,
+    ) -> Answer:
+        """Answer with citations, or abstain with the fixed phrase when the articles don't say.
 
-    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()):
-        """Text pieces as the backend produces them, then the final `Answer`."""
-        return self.pipeline.stream(question, history)
+        `source`, `since` and `until` (values as a user types them: "Reuters", "2d", "2025-03-01")
+        restrict retrieval; without `since`/`until`, date words in the question set the window
+        (`retrieval/answering/filters.py`). `now` is the clock (default: the real one).
+        """
+        plan = self._plan(question, source, since, until, window_from, now)
+        return ask_within(self.pipeline, plan, history, backend=self.settings.answerer)
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        window_from: str = "options",
+        now: datetime | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text pieces as the backend produces them, then the final `Answer` (filters as in `ask`)."""
+        plan = self._plan(question, source, since, until, window_from, now)
+        return stream_within(self.pipeline, plan, history, backend=self.settings.answerer)
+
+    # -- time and sources -------------------------------------------------------------------------
+
+    def _plan(self, question, source, since, until, window_from, now) -> FilterPlan:
+        from retrieval.answering.chain import check_question
+
+        question = check_question(question, self.settings)  # a bad question fails before any filter
+        return plan_filters(
+            question,
+            lambda: Catalog.from_lexical(self.searcher.lexical()),
+            now=now or datetime.now(UTC),
+            source=source,
+            since=since,
+            until=until,
+            origin=window_from,
+        )
+
+    def sources(self) -> list[str]:
+        """The source names the index holds, sorted (for autocomplete and error messages)."""
+        return [s for s in self.searcher.lexical().sources if s]
+
+    def check_window(self, since: str | None, until: str | None, now: datetime | None = None) -> str:
+        """Words for a `--since/--until` pair ("since 2025-03-17"); QuestionError (one line) when they are bad."""
+        window = window_from_options(since, until, now=now or datetime.now(UTC))
+        return window.describe() if window else "any date"
+
+    def find_articles(
+        self,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        query: str | None = None,
+        limit: int | None = 50,
+        now: datetime | None = None,
+    ) -> Listing:
+        """Articles by source, date window and words: newest first, or best match first with `query`."""
+        from retrieval.articles import listing, select, undated_note
+
+        now = now or datetime.now(UTC)
+        infos = self.index.list_articles()
+        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
+        window = window_from_options(since, until, now=now)
+        chosen, undated = select(infos, source=source_name, window=window)
+        applied = AppliedFilters(
+            source=source_name,
+            since=window.since_iso() if window else None,
+            until=window.until_iso() if window else None,
+            window_from="options" if window else None,
+            expression=window.expression if window else "",
+            undated_skipped=undated,
+        )
+        if query and query.strip():
+            from retrieval.answering.chain import check_question
+            from retrieval.answering.search import SearchFilters
+
+            words = check_question(query, self.settings)
+            allowed = {a.id for a in chosen}
+            filters = SearchFilters(source=source_name, since=applied.since, until=applied.until)
+            hits = self.search(words, k=max(3 * (limit or 50), 30), filters=filters)
+            ranked = list(dict.fromkeys(h.article.id for h in hits if h.article.id in allowed))
+            by_id = {a.id: a for a in chosen}
+            chosen = [by_id[i] for i in ranked]
+        return listing(chosen, applied, limit, undated_note(undated))
+
+    def article(self, article_id: str) -> ArticleView | None:
+        """One article with its numbered sentences and where to open it; None if there is no such id."""
+        from retrieval.articles import view
+
+        info = self.index.get_article(article_id)
+        if info is None:
+            return None
+        return view(info, self.index.get_sentences(article_id))
+
+    def latest(
+        self, *, source: str | None = None, since: str | None = None, n: int = 10, now: datetime | None = None
+    ) -> Listing:
+        """The n newest stories (copies of one story once), each with its lead sentence cited."""
+        from retrieval.answering.citations import make_citation
+        from retrieval.articles import published_ts, select, undated_note
+        from retrieval.headlines import newest_stories
+
+        now = now or datetime.now(UTC)
+        infos = self.index.list_articles()
+        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
+        window = window_from_options(since, None, now=now)
+        chosen, undated = select(infos, source=source_name, window=window)
+        applied = AppliedFilters(
+            source=source_name,
+            since=window.since_iso() if window else None,
+            window_from="options" if window else None,
+            expression=window.expression if window else "",
+            undated_skipped=undated,
+        )
+        where = f" from {source_name}" if source_name else ""
+        pool = [a for a in infos if not source_name or a.source == source_name]
+        dated = [a for a in pool if published_ts(a) >= 0]
+        if not dated:
+            note = (
+                f"No article{where} carries a publication date ({len(pool)} undated), so there is no newest; "
+                "`newsbot articles list` lists them all."
+            )
+            return Listing(total=0, filters=applied, note=note)
+
+        def lead_of(article_id: str):
+            first = self.index.get_sentences(article_id, 0, 0)
+            return first[0] if first else None
+
+        stories = newest_stories(chosen, lead_of, n)
+        headlines = tuple(
+            Headline(
+                article=s.article,
+                lead=make_citation(i, Hit(s.lead, s.article, 0.0)) if s.lead else None,
+                copies=s.copies,
+            )
+            for i, s in enumerate(stories, 1)
+        )
+        if not headlines:
+            newest = max(dated, key=published_ts).published_at[:10]
+            note = f"No article{where} is dated {window.describe() if window else ''}; the newest{where} is from {newest}."
+            return Listing(total=0, filters=applied, note=note)
+        note = undated_note(undated) if window else ""
+        return Listing(headlines=headlines, total=len(chosen), filters=applied, note=note)
 
     def search(self, question: str, k: int = 8, filters=None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(question, k=k, filters=filters, mode=mode)

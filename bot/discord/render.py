@@ -146,7 +146,11 @@ def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
     sources view has room for it).
     """
     head = [discord.utils.escape_markdown(c.source) if c.source else "", _date(c.published_at)]
-    for link in (f"[open the sentence]({_link_target(c.link)})" if c.link else "",
+    if c.path and not c.url:
+        # Only the file's name: a Discord reader can't open the bot's disk, and its layout is private.
+        head.append("file " + discord.utils.escape_markdown(c.path.replace("\\", "/").rsplit("/", 1)[-1]))
+    web = c.link.startswith(("http://", "https://"))
+    for link in (f"[open the sentence]({_link_target(c.link)})" if c.link and web else "",
                  f"[open the article]({_link_target(c.url)})" if c.url else "", ""):
         meta = " · ".join(p for p in (*head, link) if p)
         if discord_len(meta) <= limit:

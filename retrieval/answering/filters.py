@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -123,7 +123,7 @@ class FilterPlan:
 
 def plan_filters(
     question: str,
-    catalog: Catalog,
+    catalog: Catalog | Callable[[], Catalog],
     *,
     now: datetime,
     source: str | None = None,
@@ -136,15 +136,21 @@ def plan_filters(
 
     `since`/`until` are option values as typed ("2d", "2025-03-01"); `window` is one already
     parsed (a conversation's `/since`), used when neither option is given; `origin` names where
-    an explicit window came from ("options", "chat") for the `filters` echo.
+    an explicit window came from ("options", "chat") for the `filters` echo. `catalog` may be a
+    function: it is called only when a source or a window needs it, so a plain question costs
+    nothing but the date scan.
     """
-    source_name = resolve_source(source, catalog.sources)
     explicit = window_from_options(since, until, now=now) if (since or until) else window
+    dated = find_window(question, now=now) if explicit is None else None
+    if not (source or "").strip() and explicit is None and dated.window is None:
+        return FilterPlan(question, question, AppliedFilters(), None)
+    if callable(catalog):
+        catalog = catalog()
+    source_name = resolve_source(source, catalog.sources)
     search_question = question
     if explicit is not None:
         chosen, came_from = explicit, origin
     else:
-        dated = find_window(question, now=now)
         chosen, came_from = dated.window, ("question" if dated.window else None)
         if chosen is not None:
             search_question = dated.search_question
