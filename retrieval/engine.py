@@ -106,6 +106,10 @@ class Engine:
         """The source names the index holds, sorted (for autocomplete and error messages)."""
         return [s for s in self.searcher.lexical().sources if s]
 
+    def check_source(self, name: str) -> str:
+        """The stored spelling of a source; QuestionError (one line, with the closest names) if unknown."""
+        return resolve_source(name, self.sources()) or ""
+
     def check_window(self, since: str | None, until: str | None, now: datetime | None = None) -> str:
         """Words for a `--since/--until` pair ("since 2025-03-17"); QuestionError (one line) when they are bad."""
         window = window_from_options(since, until, now=now or datetime.now(UTC))
