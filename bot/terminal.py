@@ -9,7 +9,7 @@ from typing import TextIO
 
 import click
 
-from retrieval.types import Answer, Citation
+from retrieval.types import AppliedFilters, Answer, Citation
 
 MAX_WIDTH = 100  # beyond this, lines are tiring to read even on a wide terminal
 SHORT_QUOTE_CHARS = 160
@@ -80,6 +80,27 @@ def render_sources(answer: Answer, style: TerminalStyle, full_quotes: bool = Tru
     return "\n".join(render_citation(c, style, full_quotes) for c in answer.citations)
 
 
+def filters_line(f: AppliedFilters | None) -> str:
+    """'Reuters, 2025-03-10 .. 2025-03-16 ("last week")'; '' when nothing is restricted."""
+    if f is None:
+        return ""
+    parts = []
+    if f.source:
+        parts.append(f.source)
+    if f.since or f.until:
+        span = f"{(f.since or '')[:10] or '…'} .. {(f.until or '')[:10] or 'now'}"
+        if f.expression and f.window_from == "question":
+            span += f' ("{f.expression}")'
+        parts.append(span)
+    return ", ".join(parts)
+
+
+def render_filters(answer: Answer, style: TerminalStyle) -> str:
+    """A dim 'only: Reuters, 2025-03-10 .. 2025-03-16' line when the answer was restricted, else ''."""
+    line = filters_line(answer.filters)
+    return style.s(wrap(f"only: {line}", style), dim=True) if line else ""
+
+
 def render_note(answer: Answer, style: TerminalStyle) -> str:
     return style.s(wrap(f"note: {answer.note}", style), fg="yellow") if answer.note else ""
 
@@ -87,9 +108,9 @@ def render_note(answer: Answer, style: TerminalStyle) -> str:
 def render_answer(answer: Answer, style: TerminalStyle, full_quotes: bool = True) -> str:
     """The answer, its note, a blank line, then its sources."""
     parts = [wrap(answer.answer, style)]
-    note = render_note(answer, style)
-    if note:
-        parts.append(note)
+    for extra in (render_filters(answer, style), render_note(answer, style)):
+        if extra:
+            parts.append(extra)
     sources = render_sources(answer, style, full_quotes)
     if sources:
         parts.append("")

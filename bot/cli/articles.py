@@ -9,28 +9,15 @@ from dataclasses import asdict
 import click
 
 from bot.cli.shared import fail, friendly_errors, pass_settings
-from bot.terminal import TerminalStyle, hyperlink, wrap
+from bot.terminal import TerminalStyle, filters_line, hyperlink, wrap
 from retrieval.settings import Settings
-from retrieval.types import AppliedFilters, ArticleInfo, Listing
+from retrieval.types import ArticleInfo, Listing
 
 
 def _engine(settings: Settings):
     from retrieval.engine import Engine  # imported here: chromadb and onnxruntime take seconds to load
 
     return Engine.open(settings)
-
-
-def filters_line(f: AppliedFilters) -> str:
-    """'source Reuters, 2025-03-10 .. 2025-03-16 ("last week")', '' when nothing is restricted."""
-    parts = []
-    if f.source:
-        parts.append(f"source {f.source}")
-    if f.since or f.until:
-        span = f"{(f.since or '')[:10] or '…'} .. {(f.until or '')[:10] or 'now'}"
-        if f.expression and f.window_from == "question":
-            span += f' ("{f.expression}")'
-        parts.append(span)
-    return ", ".join(parts)
 
 
 def _date(a: ArticleInfo) -> str:
@@ -42,7 +29,7 @@ def _footer(listing: Listing, shown: int, what: str, style: TerminalStyle) -> st
     bits = [head]
     fl = filters_line(listing.filters)
     if fl:
-        bits.append(fl)
+        bits.append("only: " + fl)
     if listing.note:
         bits.append(listing.note)
     return style.s(" · ".join(bits), dim=True)

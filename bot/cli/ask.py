@@ -10,7 +10,7 @@ import click
 
 from bot.cli.chat import ChatSession
 from bot.cli.shared import fail, friendly_errors, pass_settings
-from bot.terminal import StreamWriter, TerminalStyle, render_note, render_sources
+from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
 from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
 from retrieval.types import Answer
@@ -37,10 +37,10 @@ def open_engine(settings: Settings, quiet: bool = False):
     return engine
 
 
-def _print_answer(engine, question: str, out_style: TerminalStyle) -> None:
+def _print_answer(engine, question: str, out_style: TerminalStyle, filters: dict) -> None:
     writer = StreamWriter(sys.stdout, out_style)
     answer: Answer | None = None
-    for item in engine.stream(question):
+    for item in engine.stream(question, **filters):
         if isinstance(item, Answer):
             answer = item
         else:
@@ -48,16 +48,19 @@ def _print_answer(engine, question: str, out_style: TerminalStyle) -> None:
     writer.finish()
     if answer is None:
         fail("no answer was produced; try again")
-    note = render_note(answer, out_style)
-    if note:
-        click.echo(note, color=out_style.color)
+    for extra in (render_filters(answer, out_style), render_note(answer, out_style)):
+        if extra:
+            click.echo(extra, color=out_style.color)
     if answer.citations:
         click.echo("", color=out_style.color)
         click.echo(render_sources(answer, out_style), color=out_style.color)
 
 
-def _run_batch(engine, settings: Settings, path: str) -> int:
-    """Answer each JSONL line of `path` ("-" = stdin); returns how many lines failed."""
+def _run_batch(engine, settings: Settings, path: str, filters: dict) -> int:
+    """Answer each JSONL line of `path` ("-" = stdin); returns how many lines failed.
+
+    A line's own "source", "since" and "until" override the command line's options.
+    """
     from retrieval.answering.chain import check_history
 
     raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -81,7 +84,10 @@ def _run_batch(engine, settings: Settings, path: str) -> int:
             if not isinstance(record["question"], str):
                 raise NewsbotError('"question" must be a string')
             history = check_history(record.get("history") or [])
-            answer = engine.ask(record["question"], history)
+            mine = {k: record[k] for k in ("source", "since", "until") if record.get(k) is not None}
+            if any(not isinstance(v, str) for v in mine.values()):
+                raise NewsbotError('"source", "since" and "until" must be strings')
+            answer = engine.ask(record["question"], history, **{**filters, **mine})
             out = {"id": rid, **answer.to_json()}
         except NewsbotError as exc:
             failed += 1
@@ -100,17 +106,34 @@ def _run_batch(engine, settings: Settings, path: str) -> int:
     type=click.Path(dir_okay=False, allow_dash=True),
     help='Answer every line of a JSONL file ({"id", "question", "history"}); one JSON answer per line.',
 )
+@click.option("--source", help="Only articles from this source (as `newsbot stats` lists it; case-insensitive).")
+@click.option("--since", help="Only articles published since: 2025-03-01, 24h, 2d, 1w, yesterday, last week...")
+@click.option("--until", help="Only articles published until (a bare date means the end of that day).")
 @pass_settings
 @friendly_errors
-def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+def ask(
+    settings: Settings,
+    question: tuple[str, ...],
+    as_json: bool,
+    batch: str | None,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+) -> None:
     """Answer QUESTION from the indexed articles, citing the exact sentences.
+
+    Dates in the question ("last week", "since Monday", "in March 2005") restrict the answer to
+    articles published then; --since/--until win over them.
 
     \b
     Examples:
       newsbot ask "How many people did Venezuela release?"
+      newsbot ask "What did the Treasury say last week?"
+      newsbot ask --source Reuters --since 2025-03-01 --until 2025-03-31 "What did the Treasury say?"
       newsbot ask --json "Who won the election?"
       newsbot ask --batch questions.jsonl > answers.jsonl
     """
+    filters = {"source": source, "since": since, "until": until}
     # Imported here so `newsbot --help` and `ingest` never load the answer chain.
     from retrieval.answering.chain import check_question
 
@@ -120,7 +143,7 @@ def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str
         if batch != "-" and not Path(batch).is_file():
             fail(f"{batch}: no such file; give a JSONL file with one {{\"id\", \"question\"}} object per line")
         engine = open_engine(settings, quiet=True)
-        if _run_batch(engine, settings, batch):
+        if _run_batch(engine, settings, batch, filters):
             sys.exit(1)
         return
     if not question:
@@ -128,9 +151,9 @@ def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str
     text = check_question(" ".join(question), settings)  # before loading anything: fail fast
     engine = open_engine(settings, quiet=as_json)
     if as_json:
-        click.echo(json.dumps(engine.ask(text).to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(engine.ask(text, **filters).to_json(), ensure_ascii=False, indent=2))
         return
-    _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout))
+    _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout), filters)
 
 
 @click.command()

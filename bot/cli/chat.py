@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.terminal import StreamWriter, TerminalStyle, render_note, render_sources
+from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
 from retrieval.errors import NewsbotError
 from retrieval.types import Answer
 
@@ -136,9 +136,10 @@ class ChatSession:
         if answer is None:  # the chain always ends with an Answer; guard against a broken backend
             self._error("no answer was produced; try again")
             return
-        note = render_note(answer, self.style)
-        if note:
-            self._print(note)
+        for extra in (render_filters(answer, self.style) if answer.filters and answer.filters.window_from == "question" else "",
+                      render_note(answer, self.style)):
+            if extra:
+                self._print(extra)
         if answer.citations:
             self._print()
             self._print(render_sources(answer, self.style, full_quotes=False))

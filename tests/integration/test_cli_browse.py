@@ -59,7 +59,7 @@ def test_list_human_output(dated_dir):
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     assert "2025-03-19" in lines[0] and "Storm warning for the coast" in lines[0]
-    assert lines[-1].startswith("1 of 2 articles") and "source Coast Wire" in lines[-1]
+    assert lines[-1].startswith("1 of 2 articles") and "only: Coast Wire" in lines[-1]
 
 
 @pytest.mark.parametrize(
