@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -12,9 +13,16 @@ from retrieval.settings import Settings
 from retrieval.sources.ingest import ingest_paths
 from retrieval.answering.dates import window_from_options
 from retrieval.answering.filters import Catalog, FilterPlan, ask_within, plan_filters, resolve_source, stream_within
-from retrieval.types import AppliedFilters, Answer, ArticleView, Headline, Hit, Listing, Skipped
+from retrieval.types import AppliedFilters, Answer, ArticleInfo, ArticleView, Headline, Hit, Listing, Skipped
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"  # the built-in default corpus
+OVERVIEW_STORIES = 3  # stories quoted for "What is the latest news?"; `latest -n` shows more
+
+
+def _cited(quote: str, n: int) -> str:
+    """'Sentence [n].': the marker before the sentence's final full stop."""
+    quote = quote.strip()
+    return f"{quote[:-1]} [{n}]." if quote.endswith(".") else f"{quote} [{n}]"
 
 
 class Engine:
@@ -69,6 +77,9 @@ class Engine:
         (`retrieval/answering/filters.py`). `now` is the clock (default: the real one).
         """
         plan = self._plan(question, source, since, until, window_from, now)
+        overview = self._overview(plan)
+        if overview is not None:
+            return overview
         return ask_within(self.pipeline, plan, history, backend=self.settings.answerer)
 
     def stream(
@@ -84,6 +95,9 @@ class Engine:
     ) -> Iterator[str | Answer]:
         """Text pieces as the backend produces them, then the final `Answer` (filters as in `ask`)."""
         plan = self._plan(question, source, since, until, window_from, now)
+        overview = self._overview(plan)
+        if overview is not None:
+            return iter([overview.answer, overview])
         return stream_within(self.pipeline, plan, history, backend=self.settings.answerer)
 
     # -- time and sources -------------------------------------------------------------------------
@@ -167,9 +181,7 @@ class Engine:
         self, *, source: str | None = None, since: str | None = None, n: int = 10, now: datetime | None = None
     ) -> Listing:
         """The n newest stories (copies of one story once), each with its lead sentence cited."""
-        from retrieval.answering.citations import make_citation
         from retrieval.articles import published_ts, select, undated_note
-        from retrieval.headlines import newest_stories
 
         now = now or datetime.now(UTC)
         infos = self.index.list_articles()
@@ -192,26 +204,59 @@ class Engine:
                 "`newsbot articles list` lists them all."
             )
             return Listing(total=0, filters=applied, note=note)
-
-        def lead_of(article_id: str):
-            first = self.index.get_sentences(article_id, 0, 0)
-            return first[0] if first else None
-
-        stories = newest_stories(chosen, lead_of, n)
-        headlines = tuple(
-            Headline(
-                article=s.article,
-                lead=make_citation(i, Hit(s.lead, s.article, 0.0)) if s.lead else None,
-                copies=s.copies,
-            )
-            for i, s in enumerate(stories, 1)
-        )
+        headlines = self._headlines(chosen, n)
         if not headlines:
             newest = max(dated, key=published_ts).published_at[:10]
             note = f"No article{where} is dated {window.describe() if window else ''}; the newest{where} is from {newest}."
             return Listing(total=0, filters=applied, note=note)
         note = undated_note(undated) if window else ""
         return Listing(headlines=headlines, total=len(chosen), filters=applied, note=note)
+
+    def _headlines(self, articles: Sequence[ArticleInfo], n: int) -> tuple[Headline, ...]:
+        from retrieval.answering.citations import make_citation
+        from retrieval.headlines import newest_stories
+
+        def lead_of(article_id: str):
+            first = self.index.get_sentences(article_id, 0, 0)
+            return first[0] if first else None
+
+        return tuple(
+            Headline(
+                article=s.article,
+                lead=make_citation(i, Hit(s.lead, s.article, 0.0)) if s.lead else None,
+                copies=s.copies,
+            )
+            for i, s in enumerate(newest_stories(articles, lead_of, n), 1)
+        )
+
+    def _overview(self, plan: FilterPlan) -> Answer | None:
+        """For a question about the news in general ("What is the latest news?"): the newest stories' leads, cited.
+
+        None when the question has a topic of its own, or when nothing dated matches (the normal
+        answer path then runs, and says what it finds).
+        """
+        from retrieval.articles import select
+        from retrieval.headlines import wants_overview
+
+        if plan.empty or not wants_overview(plan.search_question):
+            return None
+        chosen, _ = select(self.index.list_articles(), source=plan.applied.source, window=plan.window)
+        chosen = [a for a in chosen if a.published_at]
+        leads = [h.lead for h in self._headlines(chosen, OVERVIEW_STORIES) if h.lead is not None]
+        if not leads:
+            return None
+        leads = [dataclasses.replace(c, n=i) for i, c in enumerate(leads, 1)]
+        text = " ".join(_cited(c.quote, c.n) for c in leads)
+        return Answer(
+            question=plan.question,
+            answer=text,
+            abstained=False,
+            backend="latest",
+            citations=tuple(leads),
+            note="; ".join(p for p in ("the newest stories' first sentences, newest first", plan.note) if p),
+            standalone_question=plan.search_question,
+            filters=plan.applied,
+        )
 
     def search(self, question: str, k: int = 8, filters=None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(question, k=k, filters=filters, mode=mode)

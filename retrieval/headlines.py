@@ -16,10 +16,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 
+from retrieval.text import tokenize
 from retrieval.types import ArticleInfo, Sentence
 
 LEAD_SIMILARITY = 0.9
 POOL_FACTOR = 4  # newest n * POOL_FACTOR articles are read to find n distinct stories
+
+# "What is the latest news?", "What happened yesterday?", "Any headlines?": a question about
+# the news in general, with no topic of its own. Stems, as `tokenize` returns them.
+_OVERVIEW_WORDS = frozenset(
+    tokenize(
+        "latest newest new recent recently today tonight week weekend month year morning evening now currently "
+        "current breaking update updates updated happen happened happening going headline headlines story "
+        "stories top anything something everything whats what's any"
+    )
+)
+_OVERVIEW_CUE = re.compile(r"\b(latest|newest|new|news|happen(?:ed|ing)?|headlines?|stories|updates?|going on)\b", re.IGNORECASE)
+
+
+def wants_overview(question: str) -> bool:
+    """True for a question about the news in general ("What is the latest news?"), not about a topic."""
+    if not _OVERVIEW_CUE.search(question):
+        return False
+    return not [t for t in tokenize(question) if t not in _OVERVIEW_WORDS]
+
 
 _SEPARATOR = re.compile(r"\s+[|–—-]\s+")
 _NON_WORD = re.compile(r"[^\w]+")

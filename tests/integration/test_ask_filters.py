@@ -82,3 +82,15 @@ def test_bad_input(engine):
         engine.ask("What happened?", since="whenever")
     with pytest.raises(QuestionError, match="the question is empty"):
         engine.ask("   ", since="2d")
+
+
+def test_a_question_about_the_news_in_general_gets_the_newest_stories(engine):
+    ans = engine.ask("What is the latest news?", now=NOW)
+    assert ans.backend == "latest" and not ans.abstained
+    assert [c.title for c in ans.citations] == ["Storm warning for the coast", "Bridge opens to cyclists", "Ferry fares rise to four euros"]
+    assert ans.answer.startswith("Forecasters warned of a storm on the coast this weekend [1]. The new bridge")
+    ans = engine.ask("What happened yesterday?", now=NOW)
+    assert [c.title for c in ans.citations] == ["Bridge opens to cyclists"] and ans.filters.expression == "yesterday"
+    items = list(engine.stream("Any headlines?", source="Harbour News", now=NOW))
+    assert items[-1].backend == "latest" and all(c.source == "Harbour News" for c in items[-1].citations)
+    assert engine.ask("What did the Treasury say?", now=NOW).backend != "latest"  # a topic: the normal path
