@@ -201,7 +201,9 @@ def _phrase(window: DateWindow) -> str:
 
 def _with_plan(ans: Answer, plan: FilterPlan) -> Answer:
     note = "; ".join(n for n in (ans.note, plan.note) if n)
-    return dataclasses.replace(ans, question=plan.question, note=note, filters=plan.applied)
+    # No restriction at all stays None, so an unfiltered answer equals the pipeline's own.
+    applied = plan.applied if plan.applied != AppliedFilters() else None
+    return dataclasses.replace(ans, question=plan.question, note=note, filters=applied)
 
 
 def _empty_answer(plan: FilterPlan, backend: str) -> Answer:
