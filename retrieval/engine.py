@@ -1,21 +1,48 @@
-"""The one object front ends talk to: index, model and answer chain, opened once per process."""
+"""The one object front ends talk to: index, model, answer chain and followed feeds, opened once per process.
+
+Front ends (`bot/`) reach `retrieval/` only through `Engine` (and the records in `types`, the
+errors, settings and text vocabulary); a test enforces it. Heavy modules (chromadb, onnxruntime,
+feedparser) are imported on first use, so `Engine(settings).check_question(...)` and the feed
+list commands start fast.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from retrieval.indexing.store import IngestReport, NewsIndex
-from retrieval.settings import Settings
-from retrieval.sources.ingest import ingest_paths
 from retrieval.answering.dates import window_from_options
-from retrieval.answering.filters import Catalog, FilterPlan, ask_within, plan_filters, resolve_source, stream_within
-from retrieval.types import AppliedFilters, Answer, ArticleInfo, ArticleView, Headline, Hit, Listing, Skipped
+from retrieval.answering.question import check_history, check_question
+from retrieval.errors import FetchError
+from retrieval.package_data import data_folder
+from retrieval.settings import Settings
+from retrieval.types import (
+    Answer,
+    AppliedFilters,
+    ArticleInfo,
+    ArticleView,
+    Feed,
+    Headline,
+    Hit,
+    IngestReport,
+    Listing,
+    RefreshReport,
+    Skipped,
+)
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"  # the built-in default corpus
+if TYPE_CHECKING:
+    from retrieval.answering.chain import AnswerPipeline
+    from retrieval.answering.filters import FilterPlan
+    from retrieval.answering.search import Searcher, SearchFilters
+    from retrieval.indexing.store import NewsIndex
+
+SEEDS_DIR = data_folder("seeds")  # the built-in default corpus (package data)
+
+History = Sequence[tuple[str, str]]
 OVERVIEW_STORIES = 3  # stories quoted for "What is the latest news?"; `latest -n` shows more
 
 
@@ -26,43 +53,70 @@ def _cited(quote: str, n: int) -> str:
 
 
 class Engine:
-    """Open once, share everywhere (threads included): ask, search, ingest, stats."""
+    """Open once, share everywhere (threads included): ask, search, ingest, delete, stats, feeds.
 
-    def __init__(self, settings: Settings, index: NewsIndex) -> None:
+    `Engine.open(settings)` opens the index now (so a bad index fails at start-up);
+    `Engine(settings)` opens it on first use.
+    """
+
+    def __init__(self, settings: Settings, index: NewsIndex | None = None) -> None:
         self.settings = settings
-        self.index = index
+        self._index = index
         self._lock = threading.Lock()
-        self._pipeline = None
-        self._searcher = None
+        self._pipeline: AnswerPipeline | None = None
+        self._searcher: Searcher | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
-        return cls(settings, NewsIndex.open(settings))
+        engine = cls(settings)
+        engine.index  # noqa: B018  (open it now: errors belong to start-up)
+        return engine
 
-    # The search and answer layers are built on first use: `ingest` and `stats` never load them.
+    # The index, search and answer layers are built on first use: `feeds list` never loads
+    # chromadb, `ingest` and `stats` never load the answer chain.
     @property
-    def searcher(self):
+    def index(self) -> NewsIndex:
+        with self._lock:
+            if self._index is None:
+                from retrieval.indexing.store import NewsIndex
+
+                self._index = NewsIndex.open(self.settings)
+            return self._index
+
+    @property
+    def searcher(self) -> Searcher:
+        index = self.index
         with self._lock:
             if self._searcher is None:
                 from retrieval.answering.search import Searcher
 
-                self._searcher = Searcher(self.index, self.settings)
+                self._searcher = Searcher(index, self.settings)
             return self._searcher
 
     @property
-    def pipeline(self):
-        searcher = self.searcher
+    def pipeline(self) -> AnswerPipeline:
+        index, searcher = self.index, self.searcher  # each takes the lock: not while holding it
         with self._lock:
             if self._pipeline is None:
                 from retrieval.answering.chain import AnswerPipeline
 
-                self._pipeline = AnswerPipeline(self.index, self.settings, searcher=searcher)
+                self._pipeline = AnswerPipeline(index, self.settings, searcher=searcher)
             return self._pipeline
+
+    # -- questions ------------------------------------------------------------------------------
+
+    def check_question(self, question: str | bytes) -> str:
+        """The question, whitespace-normalised; QuestionError (one line) if it cannot be asked as given."""
+        return check_question(question, self.settings)
+
+    def check_history(self, history: Iterable | None) -> list[tuple[str, str]]:
+        """History as (question, answer) string pairs; QuestionError if it has another shape."""
+        return check_history(history)
 
     def ask(
         self,
         question: str,
-        history: Sequence[tuple[str, str]] = (),
+        history: History = (),
         *,
         source: str | None = None,
         since: str | None = None,
@@ -76,6 +130,8 @@ class Engine:
         restrict retrieval; without `since`/`until`, date words in the question set the window
         (`retrieval/answering/filters.py`). `now` is the clock (default: the real one).
         """
+        from retrieval.answering.filters import ask_within
+
         plan = self._plan(question, source, since, until, window_from, now)
         overview = self._overview(plan)
         if overview is not None:
@@ -85,7 +141,7 @@ class Engine:
     def stream(
         self,
         question: str,
-        history: Sequence[tuple[str, str]] = (),
+        history: History = (),
         *,
         source: str | None = None,
         since: str | None = None,
@@ -94,6 +150,8 @@ class Engine:
         now: datetime | None = None,
     ) -> Iterator[str | Answer]:
         """Text pieces as the backend produces them, then the final `Answer` (filters as in `ask`)."""
+        from retrieval.answering.filters import stream_within
+
         plan = self._plan(question, source, since, until, window_from, now)
         overview = self._overview(plan)
         if overview is not None:
@@ -103,7 +161,7 @@ class Engine:
     # -- time and sources -------------------------------------------------------------------------
 
     def _plan(self, question, source, since, until, window_from, now) -> FilterPlan:
-        from retrieval.answering.chain import check_question
+        from retrieval.answering.filters import Catalog, plan_filters
 
         question = check_question(question, self.settings)  # a bad question fails before any filter
         return plan_filters(
@@ -122,6 +180,8 @@ class Engine:
 
     def check_source(self, name: str) -> str:
         """The stored spelling of a source; QuestionError (one line, with the closest names) if unknown."""
+        from retrieval.answering.filters import resolve_source
+
         return resolve_source(name, self.sources()) or ""
 
     def check_window(self, since: str | None, until: str | None, now: datetime | None = None) -> str:
@@ -140,6 +200,7 @@ class Engine:
         now: datetime | None = None,
     ) -> Listing:
         """Articles by source, date window and words: newest first, or best match first with `query`."""
+        from retrieval.answering.filters import resolve_source
         from retrieval.articles import listing, select, undated_note
 
         now = now or datetime.now(UTC)
@@ -156,7 +217,6 @@ class Engine:
             undated_skipped=undated,
         )
         if query and query.strip():
-            from retrieval.answering.chain import check_question
             from retrieval.answering.search import SearchFilters
 
             words = check_question(query, self.settings)
@@ -181,6 +241,7 @@ class Engine:
         self, *, source: str | None = None, since: str | None = None, n: int = 10, now: datetime | None = None
     ) -> Listing:
         """The n newest stories (copies of one story once), each with its lead sentence cited."""
+        from retrieval.answering.filters import resolve_source
         from retrieval.articles import published_ts, select, undated_note
 
         now = now or datetime.now(UTC)
@@ -258,21 +319,35 @@ class Engine:
             filters=plan.applied,
         )
 
-    def search(self, question: str, k: int = 8, filters=None, mode: str = "hybrid") -> list[Hit]:
+    def search(self, question: str, k: int = 8, filters: SearchFilters | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(question, k=k, filters=filters, mode=mode)
+
+    # -- the index ------------------------------------------------------------------------------
 
     def stats(self) -> dict:
         return self.index.stats()
 
+    def article_count(self) -> int:
+        """How many articles the index holds (a cheap count, unlike `stats()` which lists them all)."""
+        return self.index.article_count()
+
+    def articles(self) -> list[ArticleInfo]:
+        return self.index.list_articles()
+
+    def delete(self, article_id: str) -> bool:
+        """Remove an article with its sentences; False if there is none with that id."""
+        return self.index.delete_article(article_id)
+
     def ingest_paths(
         self, paths: Iterable[str | Path], prune: bool = False, progress: bool | None = False
     ) -> IngestReport:
+        from retrieval.sources.ingest import ingest_paths
+
         return ingest_paths(self.index, paths, self.settings, prune=prune, progress=progress)
 
     def ingest_url(self, url: str) -> IngestReport:
         """Fetch one article page; a failure is reported as a skipped item, never raised."""
-        from retrieval.errors import FetchError
-        from retrieval.sources.feeds import ingest_url
+        from retrieval.sources.ingest import ingest_url
 
         try:
             return ingest_url(self.index, url, self.settings)
@@ -281,6 +356,51 @@ class Engine:
 
     def ensure_seeded(self) -> IngestReport | None:
         """Ingest the built-in seed corpus into an empty index, so a first question just works."""
-        if self.index.articles.count() > 0 or not SEEDS_DIR.is_dir():
+        if self.article_count() > 0 or not SEEDS_DIR.is_dir():
             return None
         return self.ingest_paths([SEEDS_DIR])
+
+    # -- followed feeds -------------------------------------------------------------------------
+
+    def feeds(self) -> list[Feed]:
+        """The followed feeds, oldest first, with entry counts and the last fetch's outcome."""
+        from retrieval.sources.feed_store import list_feeds
+
+        return list_feeds(self.settings)
+
+    def find_feed(self, url: str) -> Feed | None:
+        from retrieval.sources.feed_store import find_feed
+
+        return find_feed(self.settings, url)
+
+    def follow_feed(self, url: str, *, check: bool = True) -> tuple[Feed, bool]:
+        """(the feed, True) after following `url` (fetched once with `check`), or (it, False) if already followed."""
+        from retrieval.sources.feeds import add_feed
+        from retrieval.sources.web import check_url
+
+        check_url(url)  # a plain "not an http(s) URL" before any lookup
+        before = self.find_feed(url)
+        return (before, False) if before else (add_feed(self.settings, url, check=check), True)
+
+    def unfollow_feed(self, url: str) -> bool:
+        """Stop following a feed; False if it was not followed. Its stored articles stay."""
+        from retrieval.sources.feed_store import remove_feed
+
+        return remove_feed(self.settings, url)
+
+    def refresh_feeds(
+        self,
+        urls: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RefreshReport:
+        """Fetch every followed feed (or just `urls`) once and store new and updated articles."""
+        from retrieval.sources.feeds import refresh_feeds
+
+        return refresh_feeds(self.index, self.settings, feeds=list(urls) if urls else None, full=full, progress=progress)
+
+    def last_refresh(self) -> RefreshReport | None:
+        from retrieval.sources.feed_store import last_refresh
+
+        return last_refresh(self.settings)

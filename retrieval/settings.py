@@ -6,6 +6,7 @@ No other module reads `os.environ`. Every field here is documented in `.env.exam
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -64,6 +65,12 @@ class Settings:
     fetch_timeout: float = 20.0
     max_page_mb: float = 5.0
     refresh_every: str = ""  # e.g. "15m" for the Discord bot's background refresh
+    # refresh_every in seconds (0 = no background refresh), parsed once here so a bad value stops start-up
+    refresh_seconds: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        seconds = parse_duration(self.refresh_every) if self.refresh_every.strip() else 0.0
+        object.__setattr__(self, "refresh_seconds", seconds)
 
     @property
     def index_dir(self) -> Path:
@@ -82,6 +89,8 @@ class Settings:
     def from_mapping(cls, env: dict, **overrides) -> Settings:
         values = {}
         for f in fields(cls):
+            if not f.init:
+                continue
             for name in _ENV_NAMES.get(f.name, ("NEWSBOT_" + f.name.upper(),)):
                 raw = env.get(name)
                 if raw is not None and str(raw).strip() != "":
@@ -118,3 +127,11 @@ def _parse(attr: str, name: str, raw: str, type_: str):
         return raw
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not valid for {attr} ({type_}); fix it in .env or the environment") from None
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in an interval like "15m", "2h", "90s" or "1d" (a bare number is minutes)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text or "", re.I)
+    if not m or float(m.group(1)) <= 0:
+        raise ConfigError(f"refresh interval {text!r} is not valid; use a number with s, m, h or d, like 15m")
+    return float(m.group(1)) * {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2).lower()]

@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, time
+
+from retrieval.errors import QuestionError
 
 
 def content_id(title: str, text: str) -> str:
@@ -82,6 +85,35 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class SearchFilters:
+    """Metadata filters: source (case-insensitive), ISO date range (inclusive), article ids."""
+
+    source: str | None = None
+    since: str | None = None
+    until: str | None = None
+    article_ids: tuple[str, ...] = ()
+
+    def since_ts(self) -> int | None:
+        return None if not self.since else _parse_date(self.since, "since", end_of_day=False)
+
+    def until_ts(self) -> int | None:
+        return None if not self.until else _parse_date(self.until, "until", end_of_day=True)
+
+
+def _parse_date(value: str, name: str, end_of_day: bool) -> int:
+    raw = value.strip()
+    try:
+        dt = datetime.fromisoformat(raw)
+    except ValueError:
+        raise QuestionError(f"{name}={value!r} is not a date; use YYYY-MM-DD (e.g. 2024-12-27)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    if end_of_day and len(raw) <= 10:  # a bare date means the whole day
+        dt = datetime.combine(dt.date(), time.max, tzinfo=dt.tzinfo)
+    return int(dt.timestamp())
+
+
+@dataclass(frozen=True)
 class Hit:
     """A ranked sentence returned by search, with its article and neighbouring text."""
 
@@ -127,7 +159,7 @@ class Answer:
     filters: AppliedFilters | None = None  # the source and date window the answer was restricted to
 
     def to_json(self) -> dict:
-        """The stable `--json` schema documented in the README (`filters` added in 0.2, always present)."""
+        """The stable `--json` schema documented in the README (`filters` added later, always present)."""
         return {
             "question": self.question,
             "answer": self.answer,
@@ -145,6 +177,113 @@ class Skipped:
 
     key: str  # file path (with ":line" for a JSONL record) or URL
     reason: str
+
+
+@dataclass
+class IngestReport:
+    """What a write did; `skipped` lists inputs that were not ingested and why."""
+
+    added: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    duplicates: int = 0
+    deleted: int = 0
+    sentences: int = 0
+    chunks: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def ingested(self) -> int:
+        return self.added + self.replaced
+
+    def merge(self, other: IngestReport) -> None:
+        for name in ("added", "unchanged", "replaced", "duplicates", "deleted", "sentences", "chunks"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skipped.extend(other.skipped)
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.added} added",
+            f"{self.replaced} replaced",
+            f"{self.unchanged} unchanged",
+            f"{self.duplicates} duplicates",
+        ]
+        if self.deleted:
+            parts.append(f"{self.deleted} deleted")
+        parts += [f"{self.sentences} sentences", f"{self.chunks} chunks", f"{len(self.skipped)} skipped"]
+        return "articles: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A followed feed and how its last fetch went."""
+
+    url: str
+    title: str = ""
+    added_at: str = ""
+    last_checked: str = ""
+    last_ok: str = ""
+    last_error: str = ""
+    entries: int = 0  # entries seen so far
+    articles: int = 0  # entries stored in the index
+    pending: int = 0  # entries still to fetch (new, or failed and to be retried)
+
+
+@dataclass
+class RefreshReport:
+    """What one `refresh_feeds` did; `summary()` is what the CLI and /stats show."""
+
+    started_at: str = ""
+    finished_at: str = ""
+    feeds: int = 0  # feeds checked
+    feeds_unchanged: int = 0  # answered 304 / same content: nothing to do
+    feeds_failed: list[Skipped] = field(default_factory=list)
+    new_entries: int = 0
+    updated_entries: int = 0
+    pages_fetched: int = 0
+    pages_unchanged: int = 0  # answered 304
+    from_feed_text: int = 0  # stored from the feed's own text because the page could not be used
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    sentences: int = 0
+    skipped: list[Skipped] = field(default_factory=list)  # entries not stored, with the reason
+    retry_later: int = 0  # entries that failed for a passing reason and will be tried again
+    warnings: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    def absorb(self, ingest: IngestReport) -> None:
+        self.added += ingest.added
+        self.replaced += ingest.replaced
+        self.unchanged += ingest.unchanged
+        self.duplicates += ingest.duplicates
+        self.sentences += ingest.sentences
+        self.skipped.extend(ingest.skipped)
+
+    def summary(self) -> str:
+        head = (
+            f"feeds: {self.feeds} checked, {self.feeds_unchanged} unchanged, {len(self.feeds_failed)} failed; "
+            f"entries: {self.new_entries} new, {self.updated_entries} updated; "
+            f"articles: {self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
+            f"{self.duplicates} duplicates, {len(self.skipped)} skipped"
+        )
+        if self.retry_later:
+            head += f", {self.retry_later} to retry"
+        if self.interrupted:
+            head += " (interrupted: the next refresh resumes)"
+        return head
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> RefreshReport:
+        data = dict(data)
+        for name in ("feeds_failed", "skipped"):
+            data[name] = [Skipped(**s) for s in data.get(name, [])]
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)

@@ -11,33 +11,26 @@ import click
 from bot.cli.chat import ChatSession
 from bot.cli.shared import fail, friendly_errors, pass_settings
 from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
+from retrieval.engine import Engine
 from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
 from retrieval.types import Answer
 
 
-def article_count(engine) -> int:
-    """How many articles the index holds (a cheap count, unlike `stats()` which lists them all)."""
-    return int(engine.index.articles.count())
-
-
-def open_engine(settings: Settings, quiet: bool = False):
-    """The engine over the configured index; a fresh, empty index gets `seeds/` first."""
-    from retrieval.engine import Engine
-
-    engine = Engine.open(settings)
-    if article_count(engine) == 0:
+def ready(engine: Engine, quiet: bool = False) -> Engine:
+    """The engine with its index open; a fresh, empty index gets the seed articles first."""
+    if engine.article_count() == 0:
         if not quiet:
             click.echo("The index is empty: adding the seed articles first (one time)...", err=True)
         engine.ensure_seeded()
-        if article_count(engine) == 0:
+        if engine.article_count() == 0:
             raise NewsbotError(
-                f"the index at {settings.data_dir} is empty; add articles with `newsbot ingest PATH` first"
+                f"the index at {engine.settings.data_dir} is empty; add articles with `newsbot ingest PATH` first"
             )
     return engine
 
 
-def _print_answer(engine, question: str, out_style: TerminalStyle, filters: dict) -> None:
+def _print_answer(engine: Engine, question: str, out_style: TerminalStyle, filters: dict) -> None:
     writer = StreamWriter(sys.stdout, out_style)
     answer: Answer | None = None
     for item in engine.stream(question, **filters):
@@ -56,13 +49,11 @@ def _print_answer(engine, question: str, out_style: TerminalStyle, filters: dict
         click.echo(render_sources(answer, out_style), color=out_style.color)
 
 
-def _run_batch(engine, settings: Settings, path: str, filters: dict) -> int:
+def _run_batch(engine: Engine, path: str, filters: dict) -> int:
     """Answer each JSONL line of `path` ("-" = stdin); returns how many lines failed.
 
     A line's own "source", "since" and "until" override the command line's options.
     """
-    from retrieval.answering.chain import check_history
-
     raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     failed = 0
     for lineno, line in enumerate(raw.splitlines(), 1):
@@ -83,7 +74,7 @@ def _run_batch(engine, settings: Settings, path: str, filters: dict) -> int:
                 raise NewsbotError('missing "question"')
             if not isinstance(record["question"], str):
                 raise NewsbotError('"question" must be a string')
-            history = check_history(record.get("history") or [])
+            history = engine.check_history(record.get("history") or [])
             mine = {k: record[k] for k in ("source", "since", "until") if record.get(k) is not None}
             if any(not isinstance(v, str) for v in mine.values()):
                 raise NewsbotError('"source", "since" and "until" must be strings')
@@ -134,22 +125,20 @@ def ask(
       newsbot ask --batch questions.jsonl > answers.jsonl
     """
     filters = {"source": source, "since": since, "until": until}
-    # Imported here so `newsbot --help` and `ingest` never load the answer chain.
-    from retrieval.answering.chain import check_question
-
     if batch and question:
         fail("give either a QUESTION or --batch FILE, not both")
     if batch:
         if batch != "-" and not Path(batch).is_file():
             fail(f"{batch}: no such file; give a JSONL file with one {{\"id\", \"question\"}} object per line")
-        engine = open_engine(settings, quiet=True)
-        if _run_batch(engine, settings, batch, filters):
+        engine = ready(Engine(settings), quiet=True)
+        if _run_batch(engine, batch, filters):
             sys.exit(1)
         return
     if not question:
         fail('give a question, e.g. newsbot ask "How many people did Venezuela release?"')
-    text = check_question(" ".join(question), settings)  # before loading anything: fail fast
-    engine = open_engine(settings, quiet=as_json)
+    engine = Engine(settings)  # opens the index on first use
+    text = engine.check_question(" ".join(question))  # before loading anything: fail fast
+    ready(engine, quiet=as_json)
     if as_json:
         click.echo(json.dumps(engine.ask(text, **filters).to_json(), ensure_ascii=False, indent=2))
         return
@@ -167,14 +156,14 @@ def chat(settings: Settings) -> None:
     """
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     style = TerminalStyle.for_stream(sys.stdout)
-    engine = open_engine(settings, quiet=not interactive)
+    engine = ready(Engine(settings), quiet=not interactive)
     session = ChatSession(engine, sys.stdout, sys.stderr, style, interactive)
     if interactive:
         try:
             import readline  # noqa: F401  (line editing and history for input())
         except ImportError:
             pass
-        n = article_count(engine)
+        n = engine.article_count()
         click.echo(style.s(f"newsbot chat: ask about {n} article{'s' if n != 1 else ''}. /help for commands.", dim=True))
         session.run(input)
     else:

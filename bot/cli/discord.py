@@ -30,9 +30,7 @@ def discord_command(settings: Settings, verbose: bool, refresh_every: str | None
     NEWSBOT_DISCORD_ADMIN_ROLE for /ingest and /feeds. Enable "Message Content Intent" for the bot.
     """
     if refresh_every is not None:
-        from retrieval.sources.feeds import refresh_interval  # feedparser and lxml load only for this command
-
-        refresh_interval(refresh_every)  # a bad value stops here with one line, before the engine loads
+        # Parsed by Settings: a bad value stops here with one line, before the engine loads.
         settings = settings.with_(refresh_every=refresh_every)
     if not settings.discord_token.strip():
         fail(TOKEN_HELP)
@@ -40,6 +38,6 @@ def discord_command(settings: Settings, verbose: bool, refresh_every: str | None
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from bot.discord.app import run_bot  # discord.py and the engine load only when the bot runs
+    from bot.discord.bot import run_bot  # discord.py and the engine load only when the bot runs
 
     run_bot(settings)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.shared import friendly_errors, pass_settings
-from retrieval.evaluation.datasets import DATASETS, load_dataset
+from retrieval.evaluation import DATASETS, load_dataset
 from retrieval.settings import Settings
 
 
@@ -77,8 +77,7 @@ def eval_command(
       newsbot eval --dataset jsonl --path my_questions.jsonl
     """
     # imported here, not at the top: they load chromadb, onnxruntime and matplotlib
-    from retrieval.evaluation.report import LEGEND, markdown_table, summary_lines, write_outputs
-    from retrieval.evaluation.runner import evaluate, parse_configs
+    from retrieval.evaluation import LEGEND, evaluate, markdown_table, parse_configs, summary_lines, write_outputs
 
     configs = parse_configs(compare)
     if corpus_paths and kind != "jsonl":

@@ -1,7 +1,7 @@
 """`newsbot feeds add|list|remove|refresh`: following RSS/Atom feeds.
 
-The feed machinery (feedparser, lxml, httpx) is imported inside the commands so that other
-commands start fast.
+The engine imports the feed machinery (feedparser, lxml, httpx) and the index only when a
+command needs them, so other commands start fast and `feeds list` never opens the index.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 import click
 
 from bot.cli.shared import fail, friendly_errors, pass_settings
+from retrieval.engine import Engine
 from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
 
@@ -37,19 +38,17 @@ def add_command(settings: Settings, urls: tuple[str, ...], no_check: bool) -> No
 
     Each feed is fetched once to check it; its entries are stored by the next `newsbot feeds refresh`.
     """
-    from retrieval.sources.feeds import add_feed, find_feed
-
+    engine = Engine(settings)
     failed = 0
     for url in urls:
-        before = find_feed(settings, url)
-        if before:
-            click.echo(f"already following {before.url} ({before.title or 'no title yet'})")
-            continue
         try:
-            feed = add_feed(settings, url, check=not no_check)
+            feed, added = engine.follow_feed(url, check=not no_check)
         except NewsbotError as exc:  # one bad URL must not hide the result of the others
             click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
             failed += 1
+            continue
+        if not added:
+            click.echo(f"already following {feed.url} ({feed.title or 'no title yet'})")
             continue
         title = f" ({feed.title})" if feed.title else ""
         waiting = f", {feed.pending} entries to fetch" if feed.pending else ""
@@ -64,9 +63,8 @@ def add_command(settings: Settings, urls: tuple[str, ...], no_check: bool) -> No
 @friendly_errors
 def list_command(settings: Settings) -> None:
     """The followed feeds, with when each was last fetched and how it went."""
-    from retrieval.sources.feeds import last_refresh, list_feeds
-
-    rows = list_feeds(settings)
+    engine = Engine(settings)
+    rows = engine.feeds()
     if not rows:
         click.echo("no feeds followed yet; add one with `newsbot feeds add URL`")
         return
@@ -76,7 +74,7 @@ def list_command(settings: Settings) -> None:
         click.echo(f"    {f.title or '(no title yet)'} · {f.articles} articles · {f.pending} pending · {status}")
         if f.last_error:
             click.echo("    " + click.style("last error: ", fg="yellow") + f.last_error)
-    report = last_refresh(settings)
+    report = engine.last_refresh()
     if report:
         click.echo(f"last refresh {report.finished_at}: {report.summary()}")
 
@@ -87,9 +85,8 @@ def list_command(settings: Settings) -> None:
 @friendly_errors
 def remove_command(settings: Settings, urls: tuple[str, ...]) -> None:
     """Stop following feeds. Articles already stored stay (remove them with `newsbot delete`)."""
-    from retrieval.sources.feeds import remove_feed
-
-    missing = [u for u in urls if not remove_feed(settings, u)]
+    engine = Engine(settings)
+    missing = [u for u in urls if not engine.unfollow_feed(u)]
     for u in urls:
         if u not in missing:
             click.echo(f"stopped following {u}")
@@ -111,13 +108,10 @@ def refresh_command(settings: Settings, urls: tuple[str, ...], full: bool, progr
     """
     from tqdm import tqdm
 
-    from retrieval.indexing.store import NewsIndex
-    from retrieval.sources.feeds import list_feeds, refresh_feeds
-
-    if not list_feeds(settings):
+    engine = Engine(settings)
+    if not engine.feeds():
         fail("no feeds followed yet; add one with `newsbot feeds add URL`")
     show = sys.stderr.isatty() if progress is None else progress
-    index = NewsIndex.open(settings)
     with tqdm(unit="entry", disable=not show, dynamic_ncols=True) as bar:
 
         def on_progress(done: int, total: int) -> None:
@@ -125,7 +119,7 @@ def refresh_command(settings: Settings, urls: tuple[str, ...], full: bool, progr
             bar.n = done
             bar.refresh()
 
-        report = refresh_feeds(index, settings, feeds=list(urls) or None, full=full, progress=on_progress)
+        report = engine.refresh_feeds(urls, full=full, progress=on_progress)
     for item in report.feeds_failed:
         click.echo(click.style("feed failed ", fg="red") + item.reason, err=True)
     for warning in report.warnings:

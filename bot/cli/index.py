@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from bot.cli.shared import fail, friendly_errors, pass_settings
+from retrieval.engine import Engine
 from retrieval.settings import Settings
+from retrieval.types import IngestReport
 
 
-def _engine(settings: Settings):
-    from retrieval.engine import Engine  # imported here: chromadb and onnxruntime take seconds to load
-
-    return Engine.open(settings)
+def _engine(settings: Settings) -> Engine:
+    return Engine.open(settings)  # chromadb and onnxruntime load here, not at `newsbot --help`
 
 
 @click.command()
@@ -32,8 +32,6 @@ def ingest(settings: Settings, paths: tuple[Path, ...], urls: tuple[str, ...], p
     """
     if not paths and not urls:
         fail("give at least one file or folder (e.g. `newsbot ingest seeds/`) or --url URL", 2)
-    from retrieval.indexing.store import IngestReport
-
     engine = _engine(settings)
     report = engine.ingest_paths(paths, prune=prune, progress=progress) if paths else IngestReport()
     for url in urls:
@@ -78,7 +76,7 @@ def stats(settings: Settings, as_json: bool) -> None:
 def delete(settings: Settings, article_ids: tuple[str, ...]) -> None:
     """Remove articles (with all their sentences and chunks) by id."""
     engine = _engine(settings)
-    missing = [a for a in article_ids if not engine.index.delete_article(a)]
+    missing = [a for a in article_ids if not engine.delete(a)]
     for a in article_ids:
         if a not in missing:
             click.echo(f"deleted {a}")

@@ -1,4 +1,5 @@
-"""Render an Answer for Discord: message chunks within 2,000 characters and sources embeds within limits.
+"""Render for Discord: answers in message chunks within 2,000 characters, sources embeds within limits,
+the followed-feeds list, thread names and the help text.
 
 Pure functions, no I/O. Nothing is ever dropped silently: long answers are split at sentence
 boundaries, long source lists spill into more embeds and messages, and a quote shortened in the
@@ -9,15 +10,17 @@ compact sources embed ends with "…" and is shown whole by `full_sources_embeds
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import discord
 
 from retrieval.text import MARKER
-from retrieval.types import Answer, Citation
+from retrieval.types import Answer, Citation, Feed
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#create-message).
 MESSAGE_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
+THREAD_NAME_LIMIT = 100
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELDS_LIMIT = 25
 FIELD_NAME_LIMIT = 256
@@ -236,3 +239,59 @@ def pack_embeds(embeds: list[discord.Embed]) -> list[list[discord.Embed]]:
         size += n
     return groups
 
+
+def thread_name(question: str) -> str:
+    name = " ".join(question.split()) or "Question"
+    return name if len(name) <= THREAD_NAME_LIMIT else name[: THREAD_NAME_LIMIT - 1].rstrip() + "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """text on one line, cut to `limit` Discord characters ending in "…" (messages quote the user's input)."""
+    text = " ".join(text.split())
+    if discord_len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    while discord_len(cut) > limit - 1:  # emoji count twice
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+def feed_line(feed: Feed) -> str:
+    """One followed feed as a list item: title, address, counts, and the last error if there was one."""
+    title = discord.utils.escape_markdown(clip(feed.title, 100)) if feed.title else "(no title yet)"
+    # <...> stops Discord unfurling a preview of every feed.
+    line = f"• **{title}** <{clip(feed.url, 300)}>: {feed.articles} articles, {feed.pending} to fetch"
+    if feed.last_error:
+        line += f"; last error: {clip(feed.last_error, 200)}"
+    return line
+
+
+def feeds_text(feeds: Sequence[Feed], footer: str = "", limit: int = MESSAGE_LIMIT) -> str:
+    """The followed feeds as one message of at most `limit` characters, ending "... and N more" if cut."""
+    if not feeds:
+        return "I'm not following any feeds yet: add one with `/feeds add url:<feed address>`."
+    lines = [f"Following **{len(feeds)}** feed{'s' if len(feeds) != 1 else ''}:"]
+    tail = [footer] if footer else []
+    for i, feed in enumerate(feeds):
+        line = feed_line(feed)
+        # Keep room for the "... and N more" that would follow if the next feed does not fit.
+        reserve = [f"... and {len(feeds) - i} more"] if i < len(feeds) - 1 else []
+        if discord_len("\n".join(lines + [line] + reserve + tail)) > limit:
+            lines.append(f"... and {len(feeds) - i} more")
+            break
+        lines.append(line)
+    return "\n".join(lines + tail)
+
+
+HELP_TEXT = """\
+**Ask about the news** and get an answer cited to the exact sentences of the articles.
+• `/ask question:<text>`: answer here, with numbered sources.
+• Mention me with a question: I answer in a new thread; reply in that thread for follow-ups \
+("and who claimed victory?").
+• Direct messages work too.
+• `/sources` or the **Show sources** button: the full quoted sentences of the last answer.
+• `/stats`: how many articles I know and the latest date.
+• `/ingest file:<.txt .md .json .jsonl .html>`: add an article (administrators only).
+• `/feeds add url:<feed>`, `/feeds remove url:<feed>`, `/feeds list`: the RSS/Atom feeds I follow \
+(administrators only).
+If the articles don't cover a question I say so instead of guessing."""

@@ -10,30 +10,33 @@ between threads: each question carries its own state through the chain.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from retrieval.answering.answerers.extractive import NO_ANSWER, ExtractiveAnswerer
-from retrieval.answering.answerers.llm import LLMAnswerer, LLMUnavailable
+from retrieval.answering.answerers import NO_ANSWER, Answerer, AnswererUnavailable, make_answerer
+from retrieval.answering.answerers.extractive import ExtractiveAnswerer
+from retrieval.answering.answerers.llm import LLMAnswerer
 from retrieval.answering.citations import (
     CitationValidator,
     Embed,
     complete_sentences,
     content_terms,
     split_answer_sentences,
-    validate_citations,
 )
 from retrieval.answering.condense import condense_question
-from retrieval.errors import QuestionError
+from retrieval.answering.question import check_history, check_question
 from retrieval.settings import Settings
-from retrieval.types import Answer, Hit
+from retrieval.types import Answer, Citation, Hit, SearchFilters
+
+if TYPE_CHECKING:
+    from retrieval.answering.search import Searcher
+    from retrieval.indexing.store import NewsIndex
 
 History = Sequence[tuple[str, str]]
 
@@ -45,50 +48,6 @@ _ABSTAIN = re.compile(
     r"|\bno (?:information|mention|answer)\b|\bnot (?:mentioned|stated|specified)\b",
     re.IGNORECASE,
 )
-
-
-# ---------------------------------------------------------------------------------------------
-# Question checks (every front end goes through these)
-
-
-def check_question(question: str | bytes, settings: Settings) -> str:
-    """The question, whitespace-normalised; QuestionError (one line) if it cannot be asked as given."""
-    if isinstance(question, bytes):
-        try:
-            question = question.decode("utf-8")
-        except UnicodeDecodeError:
-            raise QuestionError("the question is not UTF-8 text; type it as plain text") from None
-    if not isinstance(question, str):
-        raise QuestionError("the question must be text")
-    bad = next(
-        (c for c in question if c == "\ufffd" or (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\t\n\r")),
-        None,
-    )
-    if bad is not None:
-        raise QuestionError(
-            f"the question contains a non-text character (U+{ord(bad):04X}); type or paste it as plain text"
-        )
-    question = " ".join(unicodedata.normalize("NFC", question).split())
-    if not question:
-        raise QuestionError('the question is empty; ask something, e.g. "How many people did Venezuela release?"')
-    if len(question) > settings.max_question_chars:
-        raise QuestionError(
-            f"the question is {len(question)} characters long; the limit is {settings.max_question_chars} "
-            "(NEWSBOT_MAX_QUESTION_CHARS): shorten it"
-        )
-    if not any(c.isalnum() for c in question):
-        raise QuestionError("the question has no words in it; ask something in words")
-    return question
-
-
-def check_history(history) -> list[tuple[str, str]]:
-    """History as (question, answer) string pairs; QuestionError if it has another shape."""
-    out = []
-    for turn in history or ():
-        if not isinstance(turn, (list, tuple)) or len(turn) != 2 or not all(isinstance(t, str) for t in turn):
-            raise QuestionError('history must be a list of [question, answer] pairs of strings')
-        out.append((turn[0], turn[1]))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +66,7 @@ class _Turn:
     llm_down: str = ""  # why the LLM is not used for this question ("" when it is fine)
 
 
-def fallback_note(exc: LLMUnavailable) -> str:
+def fallback_note(exc: AnswererUnavailable) -> str:
     """The one line shown with an extractive answer given because the LLM failed."""
     return f"{exc}; this is the extractive answer."
 
@@ -132,11 +91,11 @@ class AnswerPipeline:
 
     def __init__(
         self,
-        index,
+        index: NewsIndex | None,
         settings: Settings,
         llm: BaseChatModel | None = None,
         *,
-        searcher=None,
+        searcher: Searcher | None = None,
     ) -> None:
         if searcher is None:
             from retrieval.answering.search import Searcher
@@ -145,24 +104,34 @@ class AnswerPipeline:
         self.settings = settings
         self.searcher = searcher
         self.embed = _embed_fn(index) if index is not None else None
-        self.extractive = ExtractiveAnswerer(settings)
-        use_llm = llm is not None or settings.answerer != "extractive"
-        self.llm = LLMAnswerer(settings, llm) if use_llm else None
-        self.prepare: Runnable = (
+        self.extractive = ExtractiveAnswerer()  # the default, and every other backend's fallback
+        self.answerer: Answerer = make_answerer(settings, llm)
+        # Only a chat model can rewrite follow-ups; without one, condense_question does.
+        self.llm = self.answerer if isinstance(self.answerer, LLMAnswerer) else None
+        self.chain: Runnable = (
             RunnableLambda(self._check, name="check")
             | RunnableLambda(self._condense, name="condense")
             | RunnableLambda(self._retrieve, name="retrieve")
+            | RunnableGenerator(self._answer_stream, name="answer_and_validate")
         )
-        self.chain: Runnable = self.prepare | RunnableLambda(self._answer, name="answer_and_validate")
-        self.stream_chain: Runnable = self.prepare | RunnableGenerator(self._answer_stream, name="answer_and_validate")
 
     # -- public ---------------------------------------------------------------------------
 
-    def ask(self, question: str | bytes, history: History = (), filters=None) -> Answer:
-        """Answer with citations, or abstain with the fixed phrase. Raises QuestionError on bad input."""
-        return self.chain.invoke({"question": question, "history": history, "filters": filters})
+    def ask(self, question: str | bytes, history: History = (), filters: SearchFilters | None = None) -> Answer:
+        """Answer with citations, or abstain with the fixed phrase. Raises QuestionError on bad input.
 
-    def stream(self, question: str | bytes, history: History = (), filters=None) -> Iterator[str | Answer]:
+        The last item of `stream()`: one path for both, so they can never disagree.
+        """
+        answer: Answer | None = None
+        for item in self.stream(question, history, filters):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None, "the chain always ends with an Answer"
+        return answer
+
+    def stream(
+        self, question: str | bytes, history: History = (), filters: SearchFilters | None = None
+    ) -> Iterator[str | Answer]:
         """Text pieces as they are checked, then the final `Answer`.
 
         The pieces joined are exactly the final `Answer.answer`: every piece has passed citation
@@ -170,7 +139,7 @@ class AnswerPipeline:
         """
         # Check the question before the first piece so a bad one raises at once, not mid-stream.
         check_question(question, self.settings)
-        return self.stream_chain.stream({"question": question, "history": history, "filters": filters})
+        return self.chain.stream({"question": question, "history": history, "filters": filters})
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -189,7 +158,7 @@ class AnswerPipeline:
         if self.llm is not None:
             try:
                 rewritten = self.llm.condense(turn.question, turn.history)
-            except LLMUnavailable as exc:
+            except AnswererUnavailable as exc:
                 turn.llm_down = fallback_note(exc)  # don't wait for a dead server twice
         if rewritten and self._plausible_rewrite(turn.question, rewritten):
             turn.standalone = rewritten
@@ -209,116 +178,68 @@ class AnswerPipeline:
         turn.hits = list(self.searcher.search(turn.standalone, k=self.settings.top_k, filters=turn.filters))
         return turn
 
-    def _extractive(self, turn: _Turn, note: str = "") -> Answer:
-        ans = self.extractive.answer(turn.standalone, turn.hits)
-        ans = self._checked_extractive(ans, turn.hits)
-        return dataclasses.replace(
-            ans,
-            question=turn.question,
-            standalone_question=turn.standalone,
-            note=note or ans.note,
-            hits=tuple(turn.hits),
-        )
-
-    def _checked_extractive(self, ans: Answer, hits: Sequence[Hit]) -> Answer:
-        """Extractive answers go through the same validator: numbers, support, links, renumbering."""
-        if ans.abstained or not ans.citations:
-            return ans
-        by_key = {(h.article.id, h.sentence.index): h for h in hits}
-        cited = [by_key.get((c.article_id, c.sentence_index)) for c in sorted(ans.citations, key=lambda c: c.n)]
-        if any(h is None for h in cited):
-            return ans  # cites a sentence outside the hits: keep as is, with its own quotes
-        # Its markers number its citations 1..m, so its citations in order stand for the offered list.
-        checked = validate_citations(ans.answer, cited)
-        if not checked.ok:
-            return ans
-        return dataclasses.replace(ans, answer=checked.text, citations=checked.citations)
-
-    def _llm_result(self, turn: _Turn, raw: str, validator: CitationValidator, failure: str = "") -> Answer:
-        checked = validator.result()
-        if checked.ok:
-            note = "; ".join(n for n in (failure, checked.note()) if n)
-            return Answer(
-                question=turn.question,
-                answer=checked.text,
-                abstained=False,
-                backend=self.llm.backend,
-                citations=checked.citations,
-                note=note,
-                standalone_question=turn.standalone,
-                hits=tuple(turn.hits),
-            )
-        if failure:
-            return self._extractive(turn, failure)
-        if is_abstention(raw):
-            return Answer(
-                question=turn.question,
-                answer=NO_ANSWER,
-                abstained=True,
-                backend=self.llm.backend,
-                standalone_question=turn.standalone,
-                hits=tuple(turn.hits),
-            )
-        return self._extractive(turn, NO_SUPPORT_NOTE)
-
-    def _answer(self, turn: _Turn) -> Answer:
-        if self.llm is None or not turn.hits or turn.llm_down:
-            return self._extractive(turn, turn.llm_down)
-        try:
-            raw = self.llm.generate(turn.standalone, turn.hits, NO_ANSWER)
-        except LLMUnavailable as exc:
-            return self._extractive(turn, fallback_note(exc))
-        validator = CitationValidator(turn.hits, embed=self.embed)
-        for sentence in split_answer_sentences(raw):
-            validator.add(sentence)
-        return self._llm_result(turn, raw, validator)
-
     def _answer_stream(self, turns: Iterator[_Turn]) -> Iterator[str | Answer]:
         for turn in turns:
-            if self.llm is None or not turn.hits or turn.llm_down:
-                ans = self._extractive(turn, turn.llm_down)
-                if ans.answer:
-                    yield ans.answer
-                yield ans
-                continue
-            validator = CitationValidator(turn.hits, embed=self.embed)
-            raw, buffer, shown, failure = "", "", "", ""
-            try:
-                for piece in self.llm.stream(turn.standalone, turn.hits, NO_ANSWER):
-                    raw += piece
-                    buffer += piece
-                    done, buffer = complete_sentences(buffer)
-                    for sentence in done:
-                        text = validator.add(sentence)
-                        if text:
-                            out = (" " if shown else "") + text
-                            shown += out
-                            yield out
-            except LLMUnavailable as exc:
-                # The unchecked rest may be half a sentence: show only what was complete.
-                failure = f"{exc} mid-answer; the answer may be incomplete." if shown else fallback_note(exc)
-                buffer = ""
-            for sentence in split_answer_sentences(buffer):
+            if not turn.hits or turn.llm_down:
+                yield from self._run(turn, self.extractive, turn.llm_down)
+            else:
+                yield from self._run(turn, self.answerer)
+
+    def _run(self, turn: _Turn, answerer: Answerer, note: str = "") -> Iterator[str | Answer]:
+        """Validate the answerer's text sentence by sentence as it streams; then the Answer, or a fallback.
+
+        Pieces are yielded only once validated, so nothing shown is taken back. An answerer that
+        fails, or writes nothing its citations support, is replaced by the extractive answer with
+        a one-line note; an abstention stays an abstention.
+        """
+        is_extractive = answerer is self.extractive
+        # Extractive answers quote stored sentences verbatim: no paraphrase for the embeddings to rescue.
+        validator = CitationValidator(turn.hits, embed=None if is_extractive else self.embed)
+        raw, buffer, shown, failure = "", "", "", ""
+
+        def checked(sentences: list[str]) -> Iterator[str]:
+            nonlocal shown
+            for sentence in sentences:
                 text = validator.add(sentence)
                 if text:
                     out = (" " if shown else "") + text
                     shown += out
                     yield out
-            ans = self._llm_result(turn, raw, validator, failure)
-            if not shown and ans.answer:
-                yield ans.answer  # extractive fallback or abstention: one piece
-            yield ans
 
+        try:
+            for piece in answerer.stream(turn.standalone, turn.hits):
+                raw += piece
+                buffer += piece
+                done, buffer = complete_sentences(buffer)
+                yield from checked(done)
+        except AnswererUnavailable as exc:
+            # The unchecked rest may be half a sentence: show only what was complete.
+            failure = f"{exc} mid-answer; the answer may be incomplete." if shown else fallback_note(exc)
+            buffer = ""
+        yield from checked(split_answer_sentences(buffer))
+        result = validator.result()
+        if result.ok:
+            notes = (note, failure) if is_extractive else (note, failure, result.note())
+            yield self._answer(turn, answerer, result.text, result.citations, "; ".join(n for n in notes if n))
+        elif not is_extractive and (failure or not is_abstention(raw)):
+            yield from self._run(turn, self.extractive, failure or NO_SUPPORT_NOTE)
+        else:
+            # An abstention; or an extractive quote that failed the checks (it reads like an
+            # instruction to a model), which is never evidence.
+            yield NO_ANSWER
+            yield self._answer(turn, answerer, NO_ANSWER, (), note, abstained=True)
 
-def answer_question(
-    question: str | bytes,
-    history: History = (),
-    *,
-    searcher,
-    settings: Settings,
-    llm: BaseChatModel | None = None,
-    index=None,
-) -> Answer:
-    """One-off form of `AnswerPipeline(...).ask`; front ends should keep a pipeline instead."""
-    return AnswerPipeline(index, settings, llm, searcher=searcher).ask(question, history)
-
+    @staticmethod
+    def _answer(
+        turn: _Turn, answerer: Answerer, text: str, citations: tuple[Citation, ...], note: str, abstained: bool = False
+    ) -> Answer:
+        return Answer(
+            question=turn.question,
+            answer=text,
+            abstained=abstained,
+            backend=answerer.name,
+            citations=citations,
+            note=note,
+            standalone_question=turn.standalone,
+            hits=tuple(turn.hits),
+        )

@@ -1,4 +1,4 @@
-"""Prompt files in `prompts/`, loaded by name and filled with `{placeholder}` values.
+"""Prompt files in `prompts/` (shipped as package data), loaded by name and filled with `{placeholder}` values.
 
 Filling is a plain substitution of `{name}` for known names only (not `str.format`), so braces
 inside a prompt file or inside article text can never be taken for a placeholder.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 from retrieval.errors import ConfigError
+from retrieval.package_data import data_folder
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
+PROMPTS_DIR = data_folder("prompts")
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 

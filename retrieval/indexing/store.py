@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -32,48 +32,13 @@ from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddi
 from retrieval.indexing.prepare import build_chunks
 from retrieval.indexing.sentences import split_sentences
 from retrieval.settings import Settings
-from retrieval.types import Article, ArticleInfo, Chunk, Sentence, Skipped
+from retrieval.types import Article, ArticleInfo, Chunk, IngestReport, Sentence, Skipped
 
 log = logging.getLogger(__name__)
 
 WRITE_BATCH_ARTICLES = 128  # articles embedded and written together: length-sorted ONNX batches pad less
 CHROMA_MAX_BATCH = 4000
 STALE_PENDING_S = 900  # a pending article this old was left by a dead writer (server mode)  # below chromadb's max_batch_size on every backend seen
-
-
-@dataclass
-class IngestReport:
-    """What a write did; `skipped` lists inputs that were not ingested and why."""
-
-    added: int = 0
-    unchanged: int = 0
-    replaced: int = 0
-    duplicates: int = 0
-    deleted: int = 0
-    sentences: int = 0
-    chunks: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-
-    @property
-    def ingested(self) -> int:
-        return self.added + self.replaced
-
-    def merge(self, other: IngestReport) -> None:
-        for name in ("added", "unchanged", "replaced", "duplicates", "deleted", "sentences", "chunks"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.skipped.extend(other.skipped)
-
-    def summary(self) -> str:
-        parts = [
-            f"{self.added} added",
-            f"{self.replaced} replaced",
-            f"{self.unchanged} unchanged",
-            f"{self.duplicates} duplicates",
-        ]
-        if self.deleted:
-            parts.append(f"{self.deleted} deleted")
-        parts += [f"{self.sentences} sentences", f"{self.chunks} chunks", f"{len(self.skipped)} skipped"]
-        return "articles: " + ", ".join(parts)
 
 
 def _timestamp(iso: str) -> int:
@@ -158,6 +123,10 @@ class NewsIndex:
     def _article_records(self, where: dict | None = None) -> list[tuple[str, dict]]:
         res = self.articles.get(where=where, include=["metadatas"])
         return list(zip(res["ids"], res["metadatas"]))
+
+    def article_count(self) -> int:
+        """How many articles are stored (one cheap call, unlike listing them)."""
+        return int(self.articles.count())
 
     def list_articles(self) -> list[ArticleInfo]:
         """Every complete article's metadata, oldest first where dates are known."""

@@ -1,4 +1,7 @@
-"""Turn files and folders into index records: load, split, embed, store, report."""
+"""Files, folders and single article pages into the index: load, split, embed, store, report.
+
+(Followed feeds are `retrieval.sources.feeds`; they store their pages through `article_from_page`.)
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,19 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
-from retrieval.indexing.store import IngestReport, NewsIndex
+from retrieval.errors import FetchError, NewsbotError
 from retrieval.settings import Settings
-from retrieval.sources.files import iter_articles
-from retrieval.types import Article, Skipped
+from retrieval.sources.files import article_from_html, iter_articles
+from retrieval.sources.web import Fetcher, FetchResult, canonical_url, check_url, looks_like_feed_text, open_fetcher
+from retrieval.types import Article, IngestReport, Skipped
+
+if TYPE_CHECKING:  # chromadb is slow to import; `feeds list/add/remove` load this module and never need it
+    from retrieval.indexing.store import NewsIndex
 
 
 def _count_files(paths: Iterable[Path]) -> int | None:
@@ -81,3 +90,38 @@ def _absolute_key(article: Article) -> Article:
     if not path or "://" in path:
         return article
     return replace(article, key=str(Path(path).resolve()) + sep + rest)
+
+
+def ingest_url(index: NewsIndex, url: str, settings: Settings, *, fetcher: Fetcher | None = None) -> IngestReport:
+    """Fetch one article page, extract its main text and store it under its canonical URL.
+
+    Raises FetchError with a one-line reason when the page cannot be fetched or holds no article
+    (and says to use `newsbot feeds add` when the URL is a feed). Storing the same URL again
+    replaces the old text if it changed and does nothing if it did not.
+    """
+    url = check_url(url)
+    with open_fetcher(settings, fetcher) as f:
+        result = f.fetch(url, accept=("html", "feed"))
+    if result.kind == "feed" or looks_like_feed_text(result.body):
+        raise FetchError(f"{url} is a feed, not an article page; follow it with `newsbot feeds add {url}`")
+    article = article_from_page(result, key="")
+    if article is None:
+        raise FetchError(f"no article text found at {url}; give the address of the article page itself")
+    return index.add_articles([article])
+
+
+def article_from_page(result: FetchResult, key: str) -> Article | None:
+    """The page's main text as an Article keyed by its canonical URL, or None if it has no article text."""
+    try:
+        article = article_from_html(result.text(), url=result.final_url, key=key or canonical_url(result.final_url))
+    except NewsbotError:
+        return None
+    if article is None or not article.text.strip():
+        return None
+    # The page's own <link rel="canonical"> (which trafilatura reports as its url) names the story
+    # better than the address it was reached by; either way without tracking parameters.
+    url = canonical_url(article.url or result.final_url)
+    article = replace(article, url=url, key=key or url)
+    if not article.source:
+        article = replace(article, source=urlsplit(result.final_url).hostname or "")
+    return article

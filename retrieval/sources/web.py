@@ -10,12 +10,13 @@ failures with backoff, limits concurrent requests per host, refuses bodies over
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email.utils
 import re
 import threading
 import time
 import urllib.robotparser
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -441,3 +442,19 @@ def _not_usable(url: str, ctype: str, accept: Collection[str]) -> str:
     if primary == "feed":
         return f"{url} is not an RSS or Atom feed (it is {ctype}); give the address of the feed itself"
     return f"{url} is not an HTML page (it is {ctype}); give the address of an article page"
+
+
+@contextlib.contextmanager
+def open_fetcher(settings: Settings, fetcher: Fetcher | None) -> Iterator[Fetcher]:
+    """The caller's fetcher (left open), or a new one closed on exit."""
+    if fetcher is not None:
+        yield fetcher
+        return
+    with Fetcher(settings) as f:
+        yield f
+
+
+def looks_like_feed_text(body: bytes) -> bool:
+    """True when a body fetched as a page is really a feed (an HTML page that mentions <feed> is not)."""
+    head = body[:2048].lower()
+    return b"<rss" in head or b"<rdf:rdf" in head or (b"<feed" in head and b"<html" not in head)

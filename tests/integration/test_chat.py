@@ -15,7 +15,7 @@ from bot.cli.chat import ChatSession
 from bot.terminal import StreamWriter, TerminalStyle, hyperlink, render_answer
 from retrieval.answering.citations import make_citation
 from retrieval.types import Answer, ArticleInfo, Hit, Sentence
-from tests.conftest import REPO, SEED_QUESTION, run_newsbot
+from tests.helpers import REPO, SEED_QUESTION, run_newsbot
 
 ANSI = re.compile(r"\x1b[\[\]]")
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from tests.conftest import SEED_QUESTION, SEEDS, free_port, run_newsbot
+from tests.helpers import SEED_QUESTION, SEEDS, free_port, run_newsbot
 
 ANSWER_KEYS = {"question", "answer", "abstained", "backend", "citations"}
 CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published_at", "sentence_index", "quote", "path"}

@@ -16,22 +16,26 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from bot.discord.app import NewsBot, TokenBucket, conversation_pairs, feeds_text, strip_mentions, thread_name
+from bot.discord.bot import NewsBot, conversation_pairs, strip_mentions
+from bot.discord.policy import TokenBucket
 from bot.discord.render import (
     EMBED_TOTAL_LIMIT,
     MESSAGE_LIMIT,
     answer_messages,
     discord_len,
+    feeds_text,
     full_sources_embeds,
     pack_embeds,
     sources_embeds,
     split_message,
+    thread_name,
 )
 from retrieval.settings import Settings
-from retrieval.sources.feeds import Feed, add_feed, list_feeds
-from retrieval.types import Answer, Citation
-from tests.conftest import SEED_QUESTION, run_newsbot
+from retrieval.sources.feed_store import list_feeds
+from retrieval.sources.feeds import add_feed
+from retrieval.types import Answer, Citation, Feed
 from tests.fake_discord import ADMINISTRATOR, EPHEMERAL, FakeDiscord, InvalidFormBody, validate_message
+from tests.helpers import SEED_QUESTION, run_newsbot
 
 TOKEN = "MTA5.fake-discord-token.S3CR3T-do-not-log"
 
@@ -117,19 +121,16 @@ class RecordingEngine:
         self.threads.add(threading.current_thread().name)
         return self.engine.ask(question, history)
 
-    def stats(self):
-        return self.engine.stats()
-
-    def ingest_paths(self, paths):
-        return self.engine.ingest_paths(paths)
+    def __getattr__(self, name):  # everything else: the real engine's
+        return getattr(self.engine, name)
 
 
 @pytest.fixture
-def fresh_engine(tmp_path):
-    """A real Engine over an empty on-disk index of its own (for tests that add articles)."""
+def fresh_engine(bot_settings):
+    """A real Engine over an empty on-disk index in the bot's data folder (for tests that add articles or feeds)."""
     from retrieval.engine import Engine
 
-    return Engine.open(Settings(data_dir=tmp_path / "fresh", threads=1))
+    return Engine.open(bot_settings)
 
 
 PROTEST_ARTICLE = {
@@ -516,7 +517,7 @@ def test_ingest_by_admin_and_polite_refusal_for_others(run, fresh_engine, tmp_pa
 
 
 def test_background_feed_refresh_runs_and_shows_in_stats(run, fresh_engine):
-    from retrieval.sources.feeds import last_refresh
+    from retrieval.sources.feed_store import last_refresh
 
     async def scenario(w: World):
         for _ in range(100):

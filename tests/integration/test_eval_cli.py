@@ -14,7 +14,7 @@ from retrieval.engine import Engine
 from retrieval.evaluation.runner import corpus_hash
 from retrieval.settings import Settings
 from retrieval.types import Article
-from tests.conftest import DATASETS, SEEDS
+from tests.helpers import DATASETS, SEEDS
 
 HOTPOT = DATASETS / "hotpotqa_hipporag_100"
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 from retrieval.indexing.store import WRITE_BATCH_ARTICLES
-from tests.conftest import DATASETS, REPO, SEEDS, run_newsbot
+from tests.helpers import DATASETS, REPO, SEEDS, run_newsbot
 
 BBC = DATASETS / "bbc_news_2225"
 

@@ -7,7 +7,7 @@ import time
 
 from retrieval.engine import Engine
 from retrieval.sources.feeds import add_feed, refresh_feeds
-from tests.conftest import SEED_QUESTION, SEEDS
+from tests.helpers import SEED_QUESTION, SEEDS
 
 
 def test_questions_are_answered_while_a_refresh_is_under_way(server, settings):

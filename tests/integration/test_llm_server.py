@@ -17,7 +17,7 @@ import pytest
 from retrieval.answering.answerers.extractive import NO_ANSWER
 from retrieval.answering.chain import NO_SUPPORT_NOTE, AnswerPipeline
 from retrieval.types import Answer
-from tests.conftest import SEED_QUESTION, free_port, wait_for_port
+from tests.helpers import SEED_QUESTION, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from tests.conftest import DATASETS, REPO, run_newsbot
+from tests.helpers import DATASETS, REPO, run_newsbot
 from tests.http_server import LocalServer
 
 BBC = DATASETS / "bbc_news_2225"

@@ -8,7 +8,8 @@ No model beyond the retrieval embeddings. Given the ranked hits of `retrieval.an
 2. otherwise cite the best hit and up to two more whose score is within `CITE_MARGIN` of it,
    preferring sentences of the expected kind (a number for "how many", a date for "when");
 3. answer with the cited sentences themselves, lightly trimmed (a leading "However," goes),
-   each followed by its [n] marker. The Citation's quote is always the full stored sentence.
+   each followed by its [n] marker (naming the offered hit, like every answerer's markers); the
+   chain validates and numbers the citations, whose quote is always the full stored sentence.
 
 The thresholds and margin come from `benchmarks/calibrate.py` (dev split of SQuAD2-500
 unanswerables and MultiHop-RAG null queries); its figures are in the README.
@@ -17,16 +18,14 @@ unanswerables and MultiHop-RAG null queries); its figures are in the README.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import blingfire
 
-from retrieval.answering.citations import make_citation
-from retrieval.settings import Settings
+from retrieval.answering.answerers.base import NO_ANSWER
 from retrieval.text import tokenize
-from retrieval.types import Answer, Citation, Hit
+from retrieval.types import Hit
 
-NO_ANSWER = "The articles don't say."
 BACKEND = "extractive"
 
 # Calibrated in benchmarks/calibrate.py: abstain below THRESHOLD_SHORT for questions with at most
@@ -75,28 +74,19 @@ _LEADING_CONNECTIVE = re.compile(
 
 
 class ExtractiveAnswerer:
-    """Answers by quoting the best retrieved sentences, or abstains with NO_ANSWER."""
+    """An `Answerer` that quotes the best retrieved sentences, or says NO_ANSWER."""
 
-    backend = BACKEND
+    name = BACKEND
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings()
-
-    def answer(self, question: str, hits: list[Hit]) -> Answer:
-        """An Answer citing at most MAX_CITED of `hits`, or the fixed abstention."""
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str]:
+        """The answer in one piece: at most MAX_CITED quoted hits with their [n] markers, or NO_ANSWER."""
         hits = list(hits)
         if not hits or self.should_abstain(question, hits):
-            return abstention(question, hits)
+            yield NO_ANSWER
+            return
         chosen = choose_citations(question, hits)
-        text, citations = compose(chosen)
-        return Answer(
-            question=question,
-            answer=text,
-            abstained=False,
-            backend=BACKEND,
-            citations=tuple(citations),
-            hits=tuple(hits),
-        )
+        # Markers name the offered hits (hits[n-1]), as every answerer's do.
+        yield compose(chosen, [next(n for n, h in enumerate(hits, 1) if h is c) for c in chosen])
 
     def should_abstain(self, question: str, hits: Sequence[Hit]) -> bool:
         """True when the best evidence is too weak, or contradicts a short negative question."""
@@ -106,11 +96,6 @@ class ExtractiveAnswerer:
         if best.score < threshold(question):
             return True
         return negative_mismatch(question, best.sentence.text)
-
-
-def abstention(question: str, hits: Sequence[Hit] = ()) -> Answer:
-    """The fixed friendly answer when the articles don't contain the answer."""
-    return Answer(question=question, answer=NO_ANSWER, abstained=True, backend=BACKEND, hits=tuple(hits))
 
 
 def threshold(question: str) -> float:
@@ -173,14 +158,14 @@ def _same_sentence(a: Hit, b: Hit) -> bool:
     return a.sentence.article_id == b.sentence.article_id and a.sentence.index == b.sentence.index
 
 
-def compose(chosen: Sequence[Hit]) -> tuple[str, list[Citation]]:
-    """The answer text (each quoted sentence followed by its markers) and its Citations.
+def compose(chosen: Sequence[Hit], numbers: Sequence[int] | None = None) -> str:
+    """The answer text: each quoted sentence followed by its markers (`numbers`, default 1..n).
 
     Sentences with the same text in several articles are quoted once, with every marker.
     """
-    citations = [make_citation(n, h) for n, h in enumerate(chosen, start=1)]
+    numbers = list(numbers) if numbers is not None else list(range(1, len(chosen) + 1))
     groups: dict[str, list[int]] = {}
-    for n, h in enumerate(chosen, start=1):
+    for n, h in zip(numbers, chosen):
         groups.setdefault(_normalise(h.sentence.text), []).append(n)
     parts: list[str] = []
     done: set[str] = set()
@@ -194,7 +179,7 @@ def compose(chosen: Sequence[Hit]) -> tuple[str, list[Citation]]:
         # so citation validation never sees an uncited half.
         for piece in _pieces(trim(h.sentence.text)):
             parts.append(f"{_before_final_stop(piece)} {marks}{_final_stop(piece)}")
-    return " ".join(parts), citations
+    return " ".join(parts)
 
 
 def trim(sentence: str) -> str:

@@ -16,19 +16,15 @@ from collections.abc import Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from retrieval.answering.answerers.base import NO_ANSWER, AnswererUnavailable
 from retrieval.answering.citations import strip_citations
 from retrieval.answering.prompts import render_prompt
-from retrieval.errors import ConfigError, NewsbotError
+from retrieval.errors import ConfigError
 from retrieval.settings import Settings
 from retrieval.types import Hit
 
-LLM_BACKENDS = ("ollama", "openai")
 CONDENSE_TURNS = 3  # earlier turns rarely matter to what "it" refers to
 CONDENSE_ANSWER_CHARS = 300
-
-
-class LLMUnavailable(NewsbotError):
-    """The chat model could not be reached or failed; the message says why, in one line."""
 
 
 def backend_name(settings: Settings) -> str:
@@ -140,34 +136,29 @@ def _text(content) -> str:
 
 
 class LLMAnswerer:
-    """Turns (question, hits) into raw answer text with [n] markers, via a LangChain chat model."""
+    """An `Answerer`: the chat model's answer text with [n] markers, as it streams in."""
 
-    def __init__(self, settings: Settings, llm: BaseChatModel | None = None) -> None:
+    def __init__(self, settings: Settings, llm: BaseChatModel | None = None, name: str = "") -> None:
         self.settings = settings
         self.llm = llm if llm is not None else make_chat_model(settings)
-        # A model handed in (tests, embedding apps) is named by its own type.
-        self.backend = backend_name(settings) if settings.answerer in LLM_BACKENDS else f"llm:{self.llm._llm_type}"
+        self.name = name or backend_name(settings)
 
-    def generate(self, question: str, hits: Sequence[Hit], no_answer: str) -> str:
-        """The model's whole answer text; raises LLMUnavailable when the model fails."""
-        return "".join(self.stream(question, hits, no_answer))
-
-    def stream(self, question: str, hits: Sequence[Hit], no_answer: str) -> Iterator[str]:
-        """The model's answer as text pieces as they arrive; raises LLMUnavailable on failure."""
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str]:
+        """The model's answer as text pieces as they arrive; raises AnswererUnavailable on failure."""
         try:
-            for chunk in self.llm.stream(answer_messages(question, hits, no_answer)):
+            for chunk in self.llm.stream(answer_messages(question, hits, NO_ANSWER)):
                 piece = _text(chunk.content)
                 if piece:
                     yield piece
         except Exception as exc:  # any failure of an outside server must end in the extractive answer
-            raise LLMUnavailable(describe_llm_error(exc, self.settings)) from exc
+            raise AnswererUnavailable(describe_llm_error(exc, self.settings)) from exc
 
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
-        """A standalone version of a follow-up question; raises LLMUnavailable on failure."""
+        """A standalone version of a follow-up question; raises AnswererUnavailable on failure."""
         try:
             reply = _text(self.llm.invoke(condense_messages(question, history)).content)
         except Exception as exc:  # see stream()
-            raise LLMUnavailable(describe_llm_error(exc, self.settings)) from exc
+            raise AnswererUnavailable(describe_llm_error(exc, self.settings)) from exc
         lines = [ln.strip() for ln in reply.strip().splitlines() if ln.strip()]
         if not lines:
             return ""

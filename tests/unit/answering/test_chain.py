@@ -13,7 +13,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from retrieval.answering.answerers.extractive import NO_ANSWER
+from retrieval.answering.answerers import NO_ANSWER
 from retrieval.answering.answerers.llm import answer_messages
 from retrieval.answering.chain import NO_SUPPORT_NOTE, AnswerPipeline, check_question
 from retrieval.answering.prompts import load_prompt
@@ -21,7 +21,7 @@ from retrieval.answering.search import Searcher
 from retrieval.errors import QuestionError
 from retrieval.indexing.store import NewsIndex
 from retrieval.types import Answer, Article
-from tests.conftest import SEED_QUESTION
+from tests.helpers import SEED_QUESTION
 
 RELEASE = "88 more people have been released"
 REMAIN = "more than 900 political prisoners remain"
@@ -63,11 +63,20 @@ def test_seed_question_is_answered_and_cited_to_the_right_sentence(seed_engine):
     assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
 
 
-def test_answer_question_is_the_one_off_form(seed_engine, seed_settings):
-    from retrieval.answering.chain import answer_question
+def test_ask_is_the_last_item_of_stream(seed_engine):
+    items = list(seed_engine.stream(SEED_QUESTION))
+    assert items[-1] == seed_engine.ask(SEED_QUESTION)
+    assert "".join(items[:-1]) == items[-1].answer
 
-    ans = answer_question(SEED_QUESTION, (), searcher=seed_engine.searcher, settings=seed_settings)
-    assert ans == seed_engine.ask(SEED_QUESTION)
+
+def test_backends_come_from_one_registry(seed_settings):
+    from retrieval.answering.answerers import ANSWERERS, make_answerer
+    from retrieval.errors import ConfigError
+
+    assert set(ANSWERERS) == {"extractive", "ollama", "openai"}
+    assert make_answerer(seed_settings).name == "extractive"
+    with pytest.raises(ConfigError, match="not known"):
+        make_answerer(seed_settings.with_(answerer="gpt5"))
 
 
 def test_unanswerable_question_abstains(seed_engine):

@@ -9,13 +9,10 @@ import pytest
 
 from retrieval.answering.search import (
     LexicalIndex,
-    NewsRetriever,
     Searcher,
     SearchFilters,
     _safe_name,
     _spread,
-    document_to_hit,
-    hit_to_document,
     wants_latest,
 )
 from retrieval.errors import QuestionError
@@ -23,7 +20,7 @@ from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
 from retrieval.text import LEXICAL_FORMAT
 from retrieval.types import Article
-from tests.conftest import SEED_QUESTION
+from tests.helpers import SEED_QUESTION
 
 ARTICLES = [
     Article(
@@ -214,15 +211,3 @@ def test_concurrent_searches_agree(small):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda q: [h.sentence.id for h in searcher.search(q, k=3)], questions))
     assert results[:4] == results[4:8] == results[8:]
-
-
-def test_langchain_retriever_returns_documents(small):
-    _, searcher, _ = small
-    retriever = NewsRetriever(searcher=searcher, k=2, filters=SearchFilters(source="Daily Planet"))
-    docs = retriever.invoke("fireworks display")
-    assert 1 <= len(docs) <= 2
-    for d in docs:
-        assert d.metadata["source"] == "Daily Planet"
-        hit = document_to_hit(d)
-        assert hit.sentence.text == d.page_content
-        assert hit_to_document(hit) == d

@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.errors import InputFileError
 from retrieval.evaluation.datasets import DATASETS, load_dataset
-from tests.conftest import DATASETS as SHARED_DATASETS
+from tests.helpers import DATASETS as SHARED_DATASETS
 
 
 def write_json(path: Path, data) -> Path:

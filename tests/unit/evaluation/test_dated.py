@@ -11,7 +11,7 @@ import pytest
 
 from retrieval.answering.dates import DateWindow, find_window
 from retrieval.evaluation.dated import load_dated, parse_published, window_metrics, window_outcome
-from tests.conftest import DATASETS as SHARED_DATASETS
+from tests.helpers import DATASETS as SHARED_DATASETS
 
 
 def _article(url, title, source, published, facts, cited_by):

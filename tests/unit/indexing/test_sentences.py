@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval.indexing.sentences import split_sentences
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 SEED = next(SEEDS.glob("*.txt"))
 

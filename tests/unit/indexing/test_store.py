@@ -160,7 +160,7 @@ def test_chroma_server_mode(chroma_server, settings, embeddings):
 
 
 def test_unreachable_chroma_server_is_a_clear_error(settings, embeddings):
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     with pytest.raises(IndexUnavailableError, match="chroma run"):
         NewsIndex.open(settings.with_(chroma_host="127.0.0.1", chroma_port=free_port()), embeddings)

@@ -11,17 +11,9 @@ from click.testing import CliRunner
 
 from retrieval.errors import ConfigError, FetchError
 from retrieval.indexing.store import NewsIndex
-from retrieval.sources.feeds import (
-    add_feed,
-    discover_feeds,
-    html_to_text,
-    ingest_url,
-    last_refresh,
-    list_feeds,
-    refresh_feeds,
-    refresh_interval,
-    remove_feed,
-)
+from retrieval.sources.feed_store import last_refresh, list_feeds, remove_feed
+from retrieval.sources.feeds import add_feed, discover_feeds, html_to_text, refresh_feeds
+from retrieval.sources.ingest import ingest_url
 from retrieval.sources.web import Fetcher, canonical_url
 from tests.http_server import FIXTURES, LocalServer, Route
 
@@ -348,9 +340,6 @@ def test_cli_feeds_commands(server, fast, monkeypatch):
 
 
 def test_helpers():
-    assert refresh_interval("15m") == 900 and refresh_interval("2h") == 7200 and refresh_interval("30") == 1800
-    with pytest.raises(ConfigError, match="use a number with s, m, h or d"):
-        refresh_interval("soon")
     assert html_to_text("<p>One <b>two</b>.</p><p>Three.<br>Four.</p><script>x()</script>") == "One two.\n\nThree.\n\nFour."
     assert discover_feeds('<link rel="alternate" type="application/rss+xml" href="/feed">', "http://x.org/a/") == [
         "http://x.org/feed"

@@ -11,7 +11,7 @@ import pytest
 from retrieval.errors import InputFileError
 from retrieval.sources.files import MAX_TITLE_CHARS, SUPPORTED, article_from_html, iter_articles, parse_date
 from retrieval.types import Article, Skipped
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 MB = 1024 * 1024
 

@@ -1,0 +1,1 @@
+"""One cog per extension module; `NewsBot.setup_hook` loads each by name."""

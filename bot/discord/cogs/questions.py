@@ -1,0 +1,85 @@
+"""/ask, /sources, /help: what every reader uses (a discord.py extension with one cog)."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.bot import FAILED_TEXT, NewsBot
+from bot.discord.policy import BUSY_TEXT, Busy
+from bot.discord.render import HELP_TEXT, NO_MENTIONS, answer_messages, split_message
+from retrieval.errors import NewsbotError
+
+log = logging.getLogger("newsbot.discord")
+
+
+class Questions(commands.Cog):
+    """/ask, /sources, /help: what every reader uses."""
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+
+    async def _refuse_place(self, interaction: discord.Interaction) -> bool:
+        if self.bot.policy.allowed_place(interaction.guild_id, interaction.channel):
+            return False
+        await interaction.response.send_message("I'm not enabled in this channel.", ephemeral=True)
+        return True
+
+    @app_commands.command(name="ask", description="Ask about the news; the answer cites the exact sentences.")
+    @app_commands.describe(question="Your question, e.g. How many people did Venezuela release?")
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+        if await self._refuse_place(interaction):
+            return
+        refusal = self.bot.policy.rate_limited(interaction.user.id)
+        if refusal:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        # Acknowledge within Discord's 3-second window; the answer can take longer.
+        await interaction.response.defer(thinking=True)
+        try:
+            answer = await self.bot.answer(question, (), guild_id=interaction.guild_id,
+                                           channel_id=interaction.channel_id or 0, kind="slash")
+        except Busy:
+            await self._private(interaction, BUSY_TEXT)
+            return
+        except NewsbotError as exc:
+            await self._private(interaction, str(exc))
+            return
+        except Exception:
+            log.exception("answering failed (guild=%s channel=%s)", interaction.guild_id, interaction.channel_id)
+            await self._private(interaction, FAILED_TEXT)
+            return
+        if answer.abstained:
+            # Nothing to share with the channel: tell only the asker.
+            self.bot.answers.add(interaction.channel_id or 0, answer)
+            await self._private(interaction, "\n\n".join(answer_messages(answer)))
+            return
+        await self.bot.send_answer(interaction.followup.send, answer, interaction.channel_id or 0)
+
+    async def _private(self, interaction: discord.Interaction, text: str) -> None:
+        """Replace the public "thinking..." with a reply only the asker sees."""
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            pass
+        for chunk in split_message(text):
+            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="sources", description="Show the full quoted sources of the last answer here.")
+    async def sources(self, interaction: discord.Interaction) -> None:
+        answer = self.bot.answers.last_in(interaction.channel_id or 0)
+        if answer is None:
+            await interaction.response.send_message("No answer here yet: ask with `/ask`.", ephemeral=True)
+            return
+        await self.bot.send_sources(interaction, answer)
+
+    @app_commands.command(name="help", description="How to ask me about the news.")
+    async def help(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(HELP_TEXT, ephemeral=True)
+
+
+async def setup(bot: NewsBot) -> None:
+    await bot.add_cog(Questions(bot))
