@@ -9,7 +9,7 @@ from typing import TextIO
 
 import click
 
-from retrieval.types import AppliedFilters, Answer, Citation
+from retrieval.types import Answer, AppliedFilters, Citation
 
 MAX_WIDTH = 100  # beyond this, lines are tiring to read even on a wide terminal
 SHORT_QUOTE_CHARS = 160

@@ -30,7 +30,7 @@ import numpy as np
 
 from retrieval.answering.dates import DateWindow, find_window, window_from_options
 from retrieval.errors import QuestionError
-from retrieval.types import AppliedFilters, Answer
+from retrieval.types import Answer, AppliedFilters
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from pathlib import Path
 from retrieval.errors import InputFileError
 from retrieval.types import Article
 
-DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl", "dated")
+DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl")
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,13 @@ class EvalDataset:
         return replace(self, corpus=keep, notes=[*self.notes, note])
 
 
-def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: str = "test") -> EvalDataset:
-    """Load `path` in the format `kind` (one of DATASETS); `distractors` adds articles to the corpus."""
+def load_dataset(
+    kind: str, path: Path, distractors: Path | None = None, split: str = "test", *, loader=None
+) -> EvalDataset:
+    """Load `path` in the format `kind` (one of DATASETS); `distractors` adds articles to the corpus.
+
+    `loader` reads a format defined in a module built on this one (the dated set).
+    """
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path} does not exist; pass --path to a {kind} dataset file or folder")
@@ -117,11 +122,10 @@ def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: 
         "squad": load_squad,
         "beir": lambda p: load_beir(p, split),
         "jsonl": load_jsonl,
-        "dated": _load_dated,
     }
-    if kind not in loaders:
+    if loader is None and kind not in loaders:
         raise InputFileError(f"unknown dataset kind {kind!r}; use one of: {', '.join(DATASETS)}")
-    ds = loaders[kind](path)
+    ds = loader(path) if loader is not None else loaders[kind](path)
     if not ds.questions:
         raise InputFileError(f"{path} has no questions; check that it is a {kind} dataset and not empty")
     if distractors is None and kind in ("multihop", "dated"):
@@ -133,12 +137,6 @@ def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: 
         ds.corpus = _dedupe(ds.corpus + extra)
         ds.notes.append(f"{len(extra)} distractor articles from {distractors}")
     return ds
-
-
-def _load_dated(path: Path) -> EvalDataset:
-    from retrieval.evaluation.dated import load_dated  # it builds on this module's MultiHop-RAG loader
-
-    return load_dated(path)
 
 
 # -- readers ---------------------------------------------------------------------------------

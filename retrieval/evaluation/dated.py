@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -145,3 +145,42 @@ def window_metrics(outcomes: Sequence[WindowOutcome]) -> dict[str, float | int |
         "cites_in_window": sum(o.in_window for o in answered) / len(answered) if answered else None,
         "gold_found": sum(o.found_gold for o in outcomes) / n if n else None,
     }
+
+
+def corpus_clock(last_published: str | None) -> datetime | None:
+    """The clock a corpus's questions are asked with: the day after its newest article (None: undated).
+
+    "Yesterday" in a question about a 2023 corpus means the day before its newest news, not the
+    day before the evaluation runs.
+    """
+    newest = parse_published(last_published or "")
+    return None if newest is None else datetime.combine(newest.date() + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+@dataclass
+class WindowScorer:
+    """The clock each question is asked with, and (dated sets) each answer scored against its window."""
+
+    clocks: dict[str, datetime] = field(default_factory=dict)  # per question (dated sets)
+    windows: dict[str, DateWindow] = field(default_factory=dict)  # per question: what its words set
+    default: datetime | None = None  # every other question's clock (None: the real one)
+    outcomes: list[WindowOutcome] = field(default_factory=list)
+
+    @classmethod
+    def for_dataset(cls, ds: EvalDataset, last_published: str | None) -> WindowScorer:
+        default = corpus_clock(last_published) if ds.corpus is not None else None
+        return cls(dict(getattr(ds, "clocks", {})), dict(getattr(ds, "windows", {})), default)
+
+    def fresh(self) -> WindowScorer:
+        return replace(self, outcomes=[])
+
+    def clock(self, question_id: str) -> datetime | None:
+        return self.clocks.get(question_id, self.default)
+
+    def score(self, question_id: str, answer, found_gold: bool) -> None:
+        if question_id in self.windows:
+            cited = () if answer.abstained else answer.citations
+            self.outcomes.append(window_outcome(self.windows[question_id], cited, found_gold))
+
+    def metrics(self) -> dict:
+        return window_metrics(self.outcomes) if self.outcomes else {}

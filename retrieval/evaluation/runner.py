@@ -22,14 +22,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, time as clock_time, timedelta
 from pathlib import Path
 
 from tqdm import tqdm
 
 from retrieval.errors import InputFileError, NewsbotError
 from retrieval.evaluation.datasets import EvalDataset
-from retrieval.evaluation.dated import WindowOutcome, window_metrics, window_outcome
+from retrieval.evaluation.dated import WindowScorer
 from retrieval.evaluation.gold import GoldResolver, GoldUnit, ResolvedQuestion
 from retrieval.evaluation.metrics import (
     AnswerOutcome,
@@ -96,21 +95,6 @@ class EvalReport:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def corpus_clock(last_published: str | None) -> datetime | None:
-    """The clock a dataset's questions are asked with: the day after its newest article (None: undated).
-
-    "Yesterday" in a question about a 2023 corpus means the day before its newest news, not
-    the day before the evaluation runs.
-    """
-    if not last_published:
-        return None
-    try:
-        newest = datetime.fromisoformat(last_published.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return datetime.combine(newest.date() + timedelta(days=1), clock_time.min, tzinfo=UTC)
 
 
 def parse_configs(text: str) -> list[str]:
@@ -256,14 +240,10 @@ class Evaluator:
         k: int = 10,
         naive: Callable[[], NaiveRAG] | None = None,
         show: bool = False,
-        clocks: dict[str, datetime] | None = None,
-        windows: dict | None = None,
-        now: datetime | None = None,
+        dates: WindowScorer | None = None,
     ) -> None:
         self.index = index
-        self.clocks = clocks or {}  # per question: the clock it is asked with (dated sets)
-        self.windows = windows or {}  # per question: the window its words set with that clock
-        self.now = now  # the clock for every other question (None: the real one)
+        self.dates = dates or WindowScorer()  # each question's clock; dated sets: its window, scored
         self.settings = index_settings
         self.questions = questions
         self.resolver = resolver
@@ -391,12 +371,12 @@ class Evaluator:
         outcomes: dict[str, AnswerOutcome] = {}
         seconds: list[float] = []
         chars: list[int] = []
-        windowed: list[WindowOutcome] = []
+        dates = self.dates.fresh()
         for rq in _progress(self.questions, "answer", self.show):
             q = rq.question
             t0 = time.perf_counter()
             try:
-                answer = engine.ask(q.question, q.history, now=self.clocks.get(q.id, self.now))
+                answer = engine.ask(q.question, q.history, now=dates.clock(q.id))
             except NewsbotError as exc:
                 result.errors += 1
                 result.first_error = result.first_error or str(exc)
@@ -404,9 +384,7 @@ class Evaluator:
             seconds.append(time.perf_counter() - t0)
             outcomes[q.id] = self._answer_outcome(rq, answer)
             o = outcomes[q.id]
-            if q.id in self.windows:
-                cited = () if answer.abstained else answer.citations
-                windowed.append(window_outcome(self.windows[q.id], cited, found_gold=o.cited_gold > 0))
+            dates.score(q.id, answer, found_gold=o.cited_gold > 0)
             result.per_question.append(
                 {
                     "id": q.id,
@@ -421,8 +399,7 @@ class Evaluator:
         result.answers = answer_metrics(list(outcomes.values()))
         result.latency = latency_metrics(seconds)
         result.evidence_chars = _mean(chars)
-        if windowed:
-            result.windows = window_metrics(windowed)
+        result.windows = dates.metrics()
         for kind, group in _by_kind(self.questions).items():
             result.by_kind[kind] = {
                 "questions": len(group),
@@ -487,18 +464,8 @@ def evaluate(
         root = s.data_dir if s is not settings else settings.data_dir / "eval" / "own-index"
         return open_naive(root, corpus if corpus is not None else articles_in_index(index), settings, show)
 
-    evaluator = Evaluator(
-        index,
-        s,
-        resolved,
-        resolver,
-        k=k,
-        naive=naive_factory,
-        show=show,
-        clocks=getattr(ds, "clocks", None),
-        windows=getattr(ds, "windows", None),
-        now=corpus_clock(stats.get("last_published")) if ds.corpus is not None else None,
-    )
+    dates = WindowScorer.for_dataset(ds, stats.get("last_published"))
+    evaluator = Evaluator(index, s, resolved, resolver, k=k, naive=naive_factory, show=show, dates=dates)
     missing = [m for rq in resolved for m in rq.missing]
     report = EvalReport(
         dataset=ds.name,
