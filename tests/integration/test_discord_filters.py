@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.discord.render import answer_messages, latest_embeds, source_matches
-from retrieval.types import AppliedFilters, Answer, ArticleInfo, Citation, Headline, Listing
+from retrieval.types import Answer, AppliedFilters, ArticleInfo, Citation, Headline, Listing
 from tests.fake_discord import EPHEMERAL
 from tests.integration.test_discord import _done, bot_settings, run  # noqa: F401  (fixtures)
 
