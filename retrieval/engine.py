@@ -301,7 +301,8 @@ class Engine:
 
         if plan.empty or not wants_overview(plan.search_question):
             return None
-        chosen, _ = select(self.index.list_articles(), source=plan.applied.source, window=plan.window)
+        # The lexical index keeps every article's metadata in memory: no Chroma listing per question.
+        chosen, _ = select(self.searcher.lexical().articles, source=plan.applied.source, window=plan.window)
         chosen = [a for a in chosen if a.published_at]
         leads = [h.lead for h in self._headlines(chosen, OVERVIEW_STORIES) if h.lead is not None]
         if not leads:
