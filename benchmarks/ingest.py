@@ -20,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from retrieval.indexing.embeddings import MiniLMEmbeddings  # noqa: E402
+from retrieval.indexing.prepare import embed_text  # noqa: E402
 from retrieval.indexing.sentences import split_sentences  # noqa: E402
-from retrieval.indexing.store import NewsIndex, _embed_text  # noqa: E402
+from retrieval.indexing.store import NewsIndex  # noqa: E402
 from retrieval.settings import Settings  # noqa: E402
 from retrieval.sources.files import iter_articles  # noqa: E402
 from retrieval.sources.ingest import ingest_paths  # noqa: E402
@@ -58,7 +59,7 @@ def main() -> None:
         for item in iter_articles([args.corpus], max_bytes=int(settings.max_file_mb * 2**20)):
             if isinstance(item, Article) and item.id not in seen:
                 seen.add(item.id)
-                texts += [_embed_text(item, s) for s in split_sentences(item.id, item.text)]
+                texts += [embed_text(item, s) for s in split_sentences(item.id, item.text)]
         t0 = time.perf_counter()
         model.encode(texts)
         t_embed = time.perf_counter() - t0

@@ -1,0 +1,1 @@
+"""Thin front ends (the `newsbot` CLI and the Discord bot): parse input, call `retrieval.engine.Engine`, render."""

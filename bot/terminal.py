@@ -105,19 +105,6 @@ def render_note(answer: Answer, style: TerminalStyle) -> str:
     return style.s(wrap(f"note: {answer.note}", style), fg="yellow") if answer.note else ""
 
 
-def render_answer(answer: Answer, style: TerminalStyle, full_quotes: bool = True) -> str:
-    """The answer, its note, a blank line, then its sources."""
-    parts = [wrap(answer.answer, style)]
-    for extra in (render_filters(answer, style), render_note(answer, style)):
-        if extra:
-            parts.append(extra)
-    sources = render_sources(answer, style, full_quotes)
-    if sources:
-        parts.append("")
-        parts.append(sources)
-    return "\n".join(parts)
-
-
 class StreamWriter:
     """Writes streamed answer pieces as they come, wrapping at word boundaries."""
 

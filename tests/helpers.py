@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from retrieval.answering.citations import text_fragment_link
+from retrieval.types import Answer, Citation
+from tests.http_server import LocalServer, Route
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
@@ -48,3 +52,31 @@ def run_newsbot(*args: str, data_dir: Path, input: str | None = None, env: dict 
         timeout=timeout,
         cwd=REPO,
     )
+
+
+def citation(n: int, quote: str, url: str = "https://news.example.org/a") -> Citation:
+    """A citation with a long headline, as the Discord rendering tests need."""
+    return Citation(n, f"a{n}", f"Article {n} " + "headline " * 5, "Example Gazette", url, "2025-03-04T08:00:00Z",
+                    n, quote, text_fragment_link(url, quote))
+
+
+def long_answer(n_sentences: int, n_citations: int) -> Answer:
+    """An answer of `n_sentences` cited sentences in two paragraphs, with `n_citations` long quotes."""
+    sentences = [f"Sentence {i} says the strike cost the harbour {i * 13} thousand in lost fees [{i % n_citations + 1}]."
+                 for i in range(n_sentences)]
+    text = " ".join(sentences[: n_sentences // 2]) + "\n\n" + " ".join(sentences[n_sentences // 2:])
+    quote = "Dock workers accepted a pay rise of 7 percent, the union said, after talks " + "lasting long hours " * 40
+    return Answer("q", text, False, "extractive", tuple(citation(i, quote) for i in range(1, n_citations + 1)))
+
+
+def serve_site(server: LocalServer) -> None:
+    """Three feeds (RSS 2.0, RSS 1.0, Atom) and their article pages, as a news site would serve them."""
+    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    server.file("/rss2.xml", "rss2.xml", "application/rss+xml")
+    server.file("/rss1.rdf", "rss1.rdf", "application/rdf+xml")
+    server.file("/atom.xml", "atom.xml", "application/atom+xml")
+    server.file("/articles/ferry.html?utm_source=rss", "ferry.html")
+    server.file("/articles/library.html", "library.html")
+    server.file("/articles/avalanche.html", "avalanche.html")
+    server.file("/mirror/ferry.html", "ferry.html")  # the same story syndicated under another URL
+    server.file("/private/budget.html", "library.html")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
+from retrieval.engine import Engine
 from retrieval.errors import NewsbotError
 from retrieval.types import Answer
 
@@ -29,7 +30,7 @@ Ask a question in plain words; follow-ups ("and how many remain?") use the conve
 class ChatSession:
     """One conversation: reads lines, answers questions through the engine, runs slash commands."""
 
-    def __init__(self, engine, out: TextIO, err: TextIO, style: TerminalStyle, interactive: bool) -> None:
+    def __init__(self, engine: Engine, out: TextIO, err: TextIO, style: TerminalStyle, interactive: bool) -> None:
         self.engine = engine
         self.out = out
         self.err = err

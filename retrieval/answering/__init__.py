@@ -1,0 +1,1 @@
+"""Question -> cited answer: checks, condense, search, answerers, citation validation, the chain (step 3)."""

@@ -60,7 +60,7 @@ class _Turn:
 
     question: str
     history: list[tuple[str, str]]
-    filters: object = None
+    filters: SearchFilters | None = None
     standalone: str = ""
     hits: list[Hit] = field(default_factory=list)
     llm_down: str = ""  # why the LLM is not used for this question ("" when it is fine)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -136,14 +136,17 @@ def window_outcome(window: DateWindow, citations: Sequence, found_gold: bool) ->
 
 
 def window_metrics(outcomes: Sequence[WindowOutcome]) -> dict[str, float | int | None]:
-    """Shares over the windowed questions: answered, cited only in-window (of answered), found gold (of all)."""
+    """Shares over the windowed questions: answered, cited only in-window (of answered), found gold (of all).
+
+    Named to sit beside the answer metrics of a run (`window_*`).
+    """
     n = len(outcomes)
     answered = [o for o in outcomes if o.answered]
     return {
         "windowed": n,
-        "answered": len(answered) / n if n else None,
+        "window_answered": len(answered) / n if n else None,
         "cites_in_window": sum(o.in_window for o in answered) / len(answered) if answered else None,
-        "gold_found": sum(o.found_gold for o in outcomes) / n if n else None,
+        "window_gold_found": sum(o.found_gold for o in outcomes) / n if n else None,
     }
 
 
@@ -170,9 +173,6 @@ class WindowScorer:
     def for_dataset(cls, ds: EvalDataset, last_published: str | None) -> WindowScorer:
         default = corpus_clock(last_published) if ds.corpus is not None else None
         return cls(dict(getattr(ds, "clocks", {})), dict(getattr(ds, "windows", {})), default)
-
-    def fresh(self) -> WindowScorer:
-        return replace(self, outcomes=[])
 
     def clock(self, question_id: str) -> datetime | None:
         return self.clocks.get(question_id, self.default)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -43,6 +44,9 @@ from retrieval.indexing.embeddings import make_embeddings
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
 from retrieval.types import Answer, Article
+
+if TYPE_CHECKING:
+    from retrieval.engine import Engine
 
 CONFIGS = ("naive", "dense", "bm25", "hybrid", "answer")
 SEARCH_MODES = ("dense", "bm25", "hybrid")
@@ -65,7 +69,6 @@ class ConfigResult:
     first_error: str = ""
     by_kind: dict = field(default_factory=dict)  # the same, per question type
     per_question: list = field(default_factory=list)  # one small record per question, for finding failures
-    windows: dict = field(default_factory=dict)  # dated sets: answers citing only in-window articles, gold found
 
 
 @dataclass
@@ -309,7 +312,7 @@ class Evaluator:
         raise InputFileError(f"unknown configuration {config!r}; use some of: {', '.join(CONFIGS)}")
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         if self._engine is None:
             from retrieval.engine import Engine
 
@@ -371,12 +374,11 @@ class Evaluator:
         outcomes: dict[str, AnswerOutcome] = {}
         seconds: list[float] = []
         chars: list[int] = []
-        dates = self.dates.fresh()
         for rq in _progress(self.questions, "answer", self.show):
             q = rq.question
             t0 = time.perf_counter()
             try:
-                answer = engine.ask(q.question, q.history, now=dates.clock(q.id))
+                answer = engine.ask(q.question, q.history, now=self.dates.clock(q.id))
             except NewsbotError as exc:
                 result.errors += 1
                 result.first_error = result.first_error or str(exc)
@@ -384,7 +386,7 @@ class Evaluator:
             seconds.append(time.perf_counter() - t0)
             outcomes[q.id] = self._answer_outcome(rq, answer)
             o = outcomes[q.id]
-            dates.score(q.id, answer, found_gold=o.cited_gold > 0)
+            self.dates.score(q.id, answer, found_gold=o.cited_gold > 0)
             result.per_question.append(
                 {
                     "id": q.id,
@@ -396,10 +398,9 @@ class Evaluator:
                 }
             )
             chars.append(0 if answer.abstained else sum(len(c.quote) for c in answer.citations))
-        result.answers = answer_metrics(list(outcomes.values()))
+        result.answers = {**answer_metrics(list(outcomes.values())), **self.dates.metrics()}  # + dated sets' window
         result.latency = latency_metrics(seconds)
         result.evidence_chars = _mean(chars)
-        result.windows = dates.metrics()
         for kind, group in _by_kind(self.questions).items():
             result.by_kind[kind] = {
                 "questions": len(group),

@@ -158,11 +158,20 @@ def _build(spec: str, settings: Settings):
 class NewsbotEmbeddingFunction(EmbeddingFunction[Documents]):
     """chromadb's view of the configured backend; its config names the model that built a collection."""
 
-    def __init__(self, embeddings: str = DEFAULT_EMBEDDINGS, base_url: str = "", threads: int = 0) -> None:
+    def __init__(
+        self,
+        embeddings: str = DEFAULT_EMBEDDINGS,
+        base_url: str = "",
+        threads: int = 0,
+        model: MiniLMEmbeddings | LangChainEmbeddings | None = None,
+    ) -> None:
+        """`model`: an already loaded backend for this spec (NewsIndex shares its own), else one is made."""
         self.spec = embeddings
         self.base_url = base_url
         self.threads = threads
-        self._model = make_embeddings(Settings(embeddings=embeddings, embeddings_base_url=base_url, threads=threads))
+        if model is None:
+            model = make_embeddings(Settings(embeddings=embeddings, embeddings_base_url=base_url, threads=threads))
+        self._model = model
 
     def __call__(self, input: Documents) -> list[np.ndarray]:
         return list(self._model.encode(list(input)))

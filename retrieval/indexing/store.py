@@ -29,7 +29,7 @@ import numpy as np
 
 from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
 from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddings
-from retrieval.indexing.prepare import build_chunks
+from retrieval.indexing.prepare import prepare_batch
 from retrieval.indexing.sentences import split_sentences
 from retrieval.settings import Settings
 from retrieval.types import Article, ArticleInfo, Chunk, IngestReport, Sentence, Skipped
@@ -50,14 +50,6 @@ def _timestamp(iso: str) -> int:
         return -1
 
 
-def _embed_text(article: Article, sentence: Sentence) -> str:
-    return sentence.text if article.title_is_derived else f"{article.title}. {sentence.text}"
-
-
-def _normalise(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-12)
-
-
 class NewsIndex:
     """Articles, sentences and chunks in Chroma (on disk, or on a Chroma server)."""
 
@@ -68,13 +60,7 @@ class NewsIndex:
         self.model_name = settings.embeddings
         self._write_lock = threading.Lock()
         self._writer_id = uuid.uuid4().hex[:12]
-        ef = NewsbotEmbeddingFunction.__new__(NewsbotEmbeddingFunction)
-        ef.spec, ef.base_url, ef.threads, ef._model = (
-            settings.embeddings,
-            settings.embeddings_base_url,
-            settings.threads,
-            embeddings,
-        )
+        ef = NewsbotEmbeddingFunction(settings.embeddings, settings.embeddings_base_url, settings.threads, model=embeddings)
         self._ef = ef
         self._check_model()
         meta = {"embedding_model": self.model_name, "newsbot_schema": 1}
@@ -346,17 +332,17 @@ class NewsIndex:
             self.articles.update(ids=[aid], metadatas=[records[aid]])
 
     def _write_batch(self, batch: list[_Pending], records: dict, report: IngestReport) -> None:
-        texts = [_embed_text(p.article, s) for p in batch for s in p.sentences]
-        vectors = self.embeddings.encode(texts)
+        prepared = prepare_batch(
+            [(p.article, p.sentences) for p in batch],
+            self.embeddings,
+            self.settings.chunk_sentences,
+            self.settings.chunk_overlap,
+        )
         art_ids, art_docs, art_meta, art_vecs = [], [], [], []
-        s_ids, s_docs, s_meta = [], [], []
+        s_ids, s_docs, s_meta, s_vecs = [], [], [], []
         c_ids, c_docs, c_meta, c_vecs = [], [], [], []
-        row = 0
-        for item in batch:
-            article, sentences = item.article, item.sentences
-            vecs = vectors[row : row + len(sentences)]
-            row += len(sentences)
-            chunks = build_chunks(sentences, article.text, self.settings.chunk_sentences, self.settings.chunk_overlap)
+        for item, ready in zip(batch, prepared):
+            article, sentences, chunks = ready.article, ready.sentences, ready.chunks
             ts = _timestamp(article.published_at)
             meta = {
                 "title": article.title,
@@ -376,7 +362,8 @@ class NewsIndex:
             art_ids.append(article.id)
             art_docs.append(article.text)
             art_meta.append(meta)
-            art_vecs.append(_normalise(vecs.mean(axis=0)))
+            art_vecs.append(ready.article_vector)
+            s_vecs.append(ready.sentence_vectors)
             base = {"article_id": article.id, "source": article.source, "ts": ts}
             for s in sentences:
                 s_ids.append(s.id)
@@ -386,7 +373,7 @@ class NewsIndex:
                 c_ids.append(c.id)
                 c_docs.append(c.text)
                 c_meta.append({**base, "i": c.index, "first": c.first, "last": c.last, "start": c.start, "end": c.end})
-                c_vecs.append(_normalise(vecs[c.first : c.last + 1].mean(axis=0)))
+            c_vecs.extend(ready.chunk_vectors)
             records[article.id] = {**meta, "status": "complete"}
             if item.replaces:
                 report.replaced += 1
@@ -396,7 +383,7 @@ class NewsIndex:
             report.chunks += len(chunks)
         # The article records go first, marked pending: a crash after this point is undone by _recover().
         self._upsert(self.articles, art_ids, np.asarray(art_vecs), art_docs, art_meta)
-        self._upsert(self.sentences, s_ids, vectors, s_docs, s_meta)
+        self._upsert(self.sentences, s_ids, np.concatenate(s_vecs) if s_vecs else np.zeros((0, 0)), s_docs, s_meta)
         self._upsert(self.chunks, c_ids, np.asarray(c_vecs), c_docs, c_meta)
         self.articles.update(ids=art_ids, metadatas=[{**m, "status": "complete"} for m in art_meta])
 

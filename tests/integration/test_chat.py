@@ -12,7 +12,7 @@ import sys
 import time
 
 from bot.cli.chat import ChatSession
-from bot.terminal import StreamWriter, TerminalStyle, hyperlink, render_answer
+from bot.terminal import StreamWriter, TerminalStyle, hyperlink, render_note, render_sources
 from retrieval.answering.citations import make_citation
 from retrieval.types import Answer, ArticleInfo, Hit, Sentence
 from tests.helpers import REPO, SEED_QUESTION, run_newsbot
@@ -127,7 +127,8 @@ ANSWER = Answer("q", "Venezuela released 88 more people [1]. " * 6, False, "extr
 
 
 def test_piped_rendering_has_plain_links_with_text_fragment():
-    text = render_answer(ANSWER, TerminalStyle(color=False, links=False, width=50))
+    style = TerminalStyle(color=False, links=False, width=50)
+    text = render_sources(ANSWER, style) + "\n" + render_note(ANSWER, style)
     assert not ANSI.search(text)
     assert "https://example.com/v#:~:text=The%20government%20released%2088%20more%20people." in text
     assert "Venezuela frees 88 — Example News, 2024-12-27" in text
@@ -139,7 +140,7 @@ def test_terminal_rendering_uses_osc8_hyperlinks_and_colours():
     style = TerminalStyle(color=True, links=True, width=80)
     link = "https://example.com/v#:~:text=x"
     assert hyperlink(link, "https://example.com/v", style) == f"\x1b]8;;{link}\x1b\\https://example.com/v\x1b]8;;\x1b\\"
-    text = render_answer(ANSWER, style)
+    text = render_sources(ANSWER, style)
     assert "\x1b]8;;https://example.com/v#:~:text=" in text and "\x1b[" in text
 
 

@@ -12,30 +12,17 @@ from dataclasses import dataclass, field
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
 
-from bot.discord.bot import NewsBot, conversation_pairs, strip_mentions
-from bot.discord.policy import TokenBucket
+from bot.discord.bot import NewsBot
 from bot.discord.render import (
-    EMBED_TOTAL_LIMIT,
     MESSAGE_LIMIT,
-    answer_messages,
-    discord_len,
-    feeds_text,
-    full_sources_embeds,
-    pack_embeds,
-    sources_embeds,
-    split_message,
-    thread_name,
 )
 from retrieval.settings import Settings
 from retrieval.sources.feed_store import list_feeds
 from retrieval.sources.feeds import add_feed
-from retrieval.types import Answer, Citation, Feed
 from tests.fake_discord import ADMINISTRATOR, EPHEMERAL, FakeDiscord, InvalidFormBody, validate_message
 from tests.helpers import SEED_QUESTION, run_newsbot
+from tests.helpers import long_answer as make_long_answer
 
 TOKEN = "MTA5.fake-discord-token.S3CR3T-do-not-log"
 
@@ -367,7 +354,7 @@ def test_concurrent_questions_are_capped_and_the_overflow_is_told_to_wait(run, s
 
 
 def test_long_answer_is_split_at_sentences_and_every_source_is_kept(run):
-    long_answer = _long_answer(n_sentences=90, n_citations=40)
+    long_answer = make_long_answer(n_sentences=90, n_citations=40)
 
     class ScriptedEngine:  # the exact long answer this test needs (the real engine's answers are short)
         def ask(self, question, history=()):
@@ -618,17 +605,6 @@ def test_feeds_refused_for_readers_and_bad_urls_fail_in_one_line(run, fresh_engi
     run(scenario, fresh_engine, refresh_every="1h")
 
 
-def test_feeds_text_fits_one_message_and_says_how_many_more():
-    feeds = [Feed(f"https://news{i}.example.org/" + "section/" * 30 + "rss.xml", f"Gazette {i} 😀 " * 5,
-                  articles=i, pending=1, last_error="HTTP 500 from the server; " * 5) for i in range(200)]
-    text = feeds_text(feeds, "-# Feeds are refreshed every 15m.")
-    validate_message({"content": text})
-    shown = text.count("\n• ")
-    assert 0 < shown < 200 and f"... and {200 - shown} more" in text and text.endswith("every 15m.")
-    assert discord_len(text) > MESSAGE_LIMIT - 700, "cut only when the next feed would not fit"
-    assert feeds_text(feeds[:2]).count("\n• ") == 2 and "more" not in feeds_text(feeds[:2])
-
-
 # ---------------------------------------------------------------------------------------------
 # `newsbot discord`
 
@@ -672,100 +648,3 @@ def test_newsbot_discord_with_a_rejected_token_fails_in_one_line(tmp_path, monke
     assert result.exit_code == 1 and len(errors) == 1 and "DISCORD_TOKEN" in errors[0], result.output
     assert "Traceback" not in result.output and wrong not in result.output
     assert [r.status for r in fake.requests] == [401]
-
-
-# ---------------------------------------------------------------------------------------------
-# Rendering (pure)
-
-
-def _citation(n: int, quote: str, url: str = "https://news.example.org/a") -> Citation:
-    from retrieval.answering.citations import text_fragment_link
-
-    return Citation(n, f"a{n}", f"Article {n} " + "headline " * 5, "Example Gazette", url, "2025-03-04T08:00:00Z",
-                    n, quote, text_fragment_link(url, quote))
-
-
-def _long_answer(n_sentences: int, n_citations: int) -> Answer:
-    sentences = [f"Sentence {i} says the strike cost the harbour {i * 13} thousand in lost fees [{i % n_citations + 1}]."
-                 for i in range(n_sentences)]
-    text = " ".join(sentences[: n_sentences // 2]) + "\n\n" + " ".join(sentences[n_sentences // 2:])
-    quote = "Dock workers accepted a pay rise of 7 percent, the union said, after talks " + "lasting long hours " * 40
-    return Answer("q", text, False, "extractive", tuple(_citation(i, quote) for i in range(1, n_citations + 1)))
-
-
-@hsettings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab .!?\n😀[]1")), max_size=6000), st.integers(20, 2000))
-def test_split_message_never_drops_text_and_respects_the_limit(text, limit):
-    chunks = split_message(text, limit)
-    assert all(chunk and discord_len(chunk) <= limit for chunk in chunks)
-    assert re.sub(r"\s+", "", "".join(chunks)) == re.sub(r"\s+", "", text)
-
-
-def test_split_message_prefers_sentence_boundaries():
-    text = " ".join(f"This is sentence number {i} of the answer [2]." for i in range(200))
-    chunks = split_message(text)
-    assert len(chunks) > 1
-    assert all(c.endswith("[2].") and len(c) <= MESSAGE_LIMIT for c in chunks)
-    after = " ".join(f"Sentence {i} of the answer ends here. [{i % 9 + 1}]" for i in range(300))
-    assert all(re.search(r"here\. \[\d\]$", c) for c in split_message(after)), "markers stay with their sentence"
-
-
-def test_sources_embeds_stay_within_discord_limits_and_keep_every_citation():
-    answer = _long_answer(10, 60)
-    embeds = sources_embeds(answer)
-    names = [f.name for e in embeds for f in e.fields]
-    assert [n.split("]")[0] for n in names] == [f"[{i}" for i in range(1, 61)]
-    for group in pack_embeds(embeds):
-        validate_message({"embeds": [e.to_dict() for e in group]})
-        assert sum(len(e) for e in group) <= EMBED_TOTAL_LIMIT and len(group) <= 10
-    assert all("#:~:text=" in f.value and f.value.endswith("…") for e in embeds for f in e.fields)
-    full = full_sources_embeds(answer)
-    for group in pack_embeds(full):
-        validate_message({"embeds": [e.to_dict() for e in group]})
-    text = "".join(e.description for e in full).replace("\\", "")
-    assert text.count("lasting long hours") == 60 * 40, "full view keeps whole quotes"
-
-
-def test_huge_quote_and_url_without_link_still_fit():
-    quote = "word " * 3000
-    answer = Answer("q", "A [1].", False, "extractive", (_citation(1, quote, url="https://x.org/" + "p" * 3000),
-                                                         _citation(2, "Short one.", url="")))
-    for group in pack_embeds(sources_embeds(answer)) + pack_embeds(full_sources_embeds(answer)):
-        validate_message({"embeds": [e.to_dict() for e in group]})
-    full = "".join(e.description for e in full_sources_embeds(answer))
-    assert full.count("word") == 3000 and "Short one." in full
-
-
-def test_answer_messages_carry_the_note():
-    answer = Answer("q", "Venezuela released 88 people [1].", False, "extractive", note="LLM unreachable; extractive answer")
-    assert answer_messages(answer) == ["Venezuela released 88 people [1].\n\n-# LLM unreachable; extractive answer"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Small pieces of bot logic
-
-
-def test_conversation_pairs_from_a_thread_log():
-    log = [(False, "How many?"), (True, "88 were released [1]."), (True, "-# note"), (False, "ignored?"),
-           (False, "and who won?"), (True, "Maduro [2], [3]."), (False, "pending")]
-    assert conversation_pairs(log) == [("How many?", "88 were released."), ("and who won?", "Maduro.")]
-    assert strip_mentions("<@42> hi <@!42> there", 42) == "hi there"
-    assert len(thread_name("x " * 200)) <= 100
-
-
-def test_bad_refresh_interval_stops_start_up_with_one_line():
-    from retrieval.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="15m"):
-        NewsBot(None, Settings(refresh_every="soon"))
-
-
-def test_token_bucket():
-    now = [0.0]
-    bucket = TokenBucket(per_minute=6, burst=2, clock=lambda: now[0])
-    assert bucket.take(1) == 0 and bucket.take(1) == 0
-    assert bucket.take(1) == pytest.approx(10.0)
-    assert bucket.take(2) == 0, "per user"
-    now[0] = 10.0
-    assert bucket.take(1) == 0
-

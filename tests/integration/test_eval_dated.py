@@ -28,9 +28,9 @@ def test_dated_eval_reports_in_window_citations(tmp_path, multihop_dir, monkeypa
     assert "dated: answer: of 5 questions with a date window" in res.output
     assert "answers citing only in-window articles 100% (target 100%)" in res.output
     report = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    windows = report["configs"][0]["windows"]
+    windows = report["configs"][0]["answers"]
     assert windows["windowed"] == 5 and windows["cites_in_window"] == 1.0
     per_question = {q["id"]: q for q in report["configs"][0]["per_question"]}
     # The look-alike undated distractor can't take the place of the dated gold sentence.
     assert per_question["2-month"]["cited_gold"] == 1 and per_question["2-week"]["cited_gold"] == 1
-    assert windows["gold_found"] > 0
+    assert windows["window_gold_found"] > 0

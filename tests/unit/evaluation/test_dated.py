@@ -114,5 +114,5 @@ def test_window_outcome_and_metrics():
     assert not late.in_window and late.outside == ("a2",)
     assert none.in_window and not none.answered
     m = window_metrics([good, undated, late, none])
-    assert m == {"windowed": 4, "answered": 0.75, "cites_in_window": pytest.approx(1 / 3), "gold_found": 0.25}
+    assert m == {"windowed": 4, "window_answered": 0.75, "cites_in_window": pytest.approx(1 / 3), "window_gold_found": 0.25}
     assert window_metrics([])["cites_in_window"] is None

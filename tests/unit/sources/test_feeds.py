@@ -10,36 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from retrieval.errors import ConfigError, FetchError
-from retrieval.indexing.store import NewsIndex
 from retrieval.sources.feed_store import last_refresh, list_feeds, remove_feed
 from retrieval.sources.feeds import add_feed, discover_feeds, html_to_text, refresh_feeds
-from retrieval.sources.ingest import ingest_url
 from retrieval.sources.web import Fetcher, canonical_url
+from tests.helpers import serve_site
 from tests.http_server import FIXTURES, LocalServer, Route
-
-
-@pytest.fixture
-def fetcher(fast):
-    with Fetcher(fast, retries=0, backoff=0.01) as f:
-        yield f
-
-
-@pytest.fixture
-def index(fast, embeddings):
-    return NewsIndex.open(fast, embeddings=embeddings)
-
-
-def serve_site(server: LocalServer) -> None:
-    """Three feeds (RSS 2.0, RSS 1.0, Atom) and their article pages, as a news site would serve them."""
-    server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
-    server.file("/rss2.xml", "rss2.xml", "application/rss+xml")
-    server.file("/rss1.rdf", "rss1.rdf", "application/rdf+xml")
-    server.file("/atom.xml", "atom.xml", "application/atom+xml")
-    server.file("/articles/ferry.html?utm_source=rss", "ferry.html")
-    server.file("/articles/library.html", "library.html")
-    server.file("/articles/avalanche.html", "avalanche.html")
-    server.file("/mirror/ferry.html", "ferry.html")  # the same story syndicated under another URL
-    server.file("/private/budget.html", "library.html")
 
 
 def feed_fetches(server: LocalServer) -> list:
@@ -252,29 +227,7 @@ def test_second_refresh_at_the_same_time_is_refused(server, fast, fetcher, index
     assert errors == ["a feed refresh is already running; wait for it to finish"]
 
 
-def test_ingest_url(server, fast, fetcher, index):
-    serve_site(server)
-    server.file("/cafe.html", "cafe-latin1.html", "text/html")
-    server.routes["/old-library"] = Route(status=301, headers={"Location": "/articles/library.html"}, etag=False)
-    report = ingest_url(index, server.url("/old-library"), fast, fetcher=fetcher)
-    assert report.added == 1
-    library = index.find_by_key(server.url("/articles/library.html"))  # the page's rel=canonical
-    assert library and library.url == server.url("/articles/library.html")
-    assert ingest_url(index, server.url("/articles/library.html"), fast, fetcher=fetcher).unchanged == 1
 
-    ingest_url(index, server.url("/cafe.html"), fast, fetcher=fetcher)
-    cafe = index.find_by_key(server.url("/cafe.html"))
-    assert "\u201cNous sommes très heureux" in index.get_article_text(cafe.id)
-
-    with pytest.raises(FetchError, match=r"is a feed, not an article page; follow it with `newsbot feeds add"):
-        ingest_url(index, server.url("/rss2.xml"), fast, fetcher=fetcher)
-    with pytest.raises(FetchError, match="HTTP 404"):
-        ingest_url(index, server.url("/nope.html"), fast, fetcher=fetcher)
-    with pytest.raises(FetchError, match="disallowed"):
-        ingest_url(index, server.url("/private/budget.html"), fast, fetcher=fetcher)
-    with pytest.raises(FetchError, match="not an http"):
-        ingest_url(index, "www.example.org/story", fast, fetcher=fetcher)
-    assert index.stats()["articles"] == 2  # failures lost nothing
 
 
 def test_add_feed_discovers_checks_and_removes(server, fast, fetcher):
