@@ -217,7 +217,7 @@ class Engine:
             undated_skipped=undated,
         )
         if query and query.strip():
-            from retrieval.answering.search import SearchFilters
+            from retrieval.types import SearchFilters
 
             words = check_question(query, self.settings)
             allowed = {a.id for a in chosen}

@@ -30,7 +30,7 @@ import numpy as np
 
 from retrieval.answering.dates import DateWindow, find_window, window_from_options
 from retrieval.errors import QuestionError
-from retrieval.types import Answer, AppliedFilters
+from retrieval.types import Answer, AppliedFilters, SearchFilters
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,6 @@ class FilterPlan:
 
     def search_filters(self):
         """The `SearchFilters` for retrieval (None when nothing is restricted)."""
-        from retrieval.answering.search import SearchFilters
-
         if not self.applied.source and self.window is None:
             return None
         return SearchFilters(

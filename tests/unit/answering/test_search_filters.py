@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answering.search import Searcher, SearchFilters
+from retrieval.answering.search import Searcher
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
-from retrieval.types import Article
+from retrieval.types import Article, SearchFilters
 
 OUTLETS = 240  # + 2 Tiny Gazette articles: the filtered source is 0.8% of the index
 QUESTION = "How much did the ferry fare rise to?"
