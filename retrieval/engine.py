@@ -270,8 +270,11 @@ class Engine:
             newest = max(dated, key=published_ts).published_at[:10]
             note = f"No article{where} is dated {window.describe() if window else ''}; the newest{where} is from {newest}."
             return Listing(total=0, filters=applied, note=note)
-        note = undated_note(undated) if window else ""
-        return Listing(headlines=headlines, total=len(chosen), filters=applied, note=note)
+        undated_in_pool = len(pool) - len(dated)
+        note = undated_note(undated) if window else (
+            f"{undated_in_pool} undated article{'s' if undated_in_pool != 1 else ''} not listed" if undated_in_pool else "")
+        # total: the dated articles the stories were chosen from
+        return Listing(headlines=headlines, total=sum(1 for a in chosen if a.published_at), filters=applied, note=note)
 
     def _headlines(self, articles: Sequence[ArticleInfo], n: int) -> tuple[Headline, ...]:
         from retrieval.answering.citations import make_citation

@@ -144,5 +144,7 @@ def latest(settings, source, since, limit, as_json) -> None:
     if not listing.headlines:
         click.echo(listing.note or "No article matches.")
         return
-    footer = _footer(listing, len(listing.headlines), "stories", style)
-    click.echo(footer, color=style.color)
+    shown = len(listing.headlines)
+    head = f"{shown} newest stor{'ies' if shown != 1 else 'y'} of {listing.total} dated article{'s' if listing.total != 1 else ''}"
+    bits = [head, *(["only: " + filters_line(listing.filters)] if listing.filters.active else []), listing.note]
+    click.echo(style.s(" · ".join(b for b in bits if b), dim=True), color=style.color)

@@ -104,6 +104,9 @@ def test_latest_shows_each_story_once_with_its_lead_cited(dated_dir):
     assert "[1] 2025-03-18  Bridge opens to cyclists — Harbour News" in res.output
     assert "“The new bridge opened to cyclists at dawn on Tuesday.”" in res.output
     assert "https://harbour.example/bridge#:~:text=" in res.output
+    assert res.output.splitlines()[-1] == "1 newest story of 1 dated article · only: Harbour News, 2025-03-18 .. now"
+    res = cli(dated_dir, "latest", "-n", "2")
+    assert res.output.splitlines()[-1] == "2 newest stories of 6 dated articles · 1 undated article not listed"
 
 
 def test_latest_on_an_undated_corpus_says_so(tmp_path):
