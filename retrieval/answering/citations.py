@@ -20,6 +20,7 @@ from urllib.parse import quote as _percent_encode
 import blingfire
 import numpy as np
 
+from retrieval.articles import local_path, open_link
 from retrieval.text import (
     CITATION_MARK,
     LEADING_MARKS,
@@ -92,8 +93,6 @@ def make_citation(n: int, hit: Hit) -> Citation:
     An article read from a local file (no URL) gets its path and a file:// link, so a reader
     has something to open.
     """
-    from retrieval.articles import local_path, open_link
-
     a = hit.article
     path = "" if a.url else local_path(a)
     return Citation(
