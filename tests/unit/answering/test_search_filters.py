@@ -62,9 +62,11 @@ def searcher(tmp_path_factory, embeddings) -> Searcher:
     return Searcher(index, settings)
 
 
-def test_unfiltered_search_does_not_reach_the_small_source(searcher):
+def test_unfiltered_search_prefers_the_many_other_outlets(searcher):
+    # The premise of the test below: without the filter, the small source's answer is not on top.
     hits = searcher.search(QUESTION, k=8)
-    assert all(h.article.source != "Tiny Gazette" for h in hits)
+    assert hits[0].sentence.text != TINY_FACT
+    assert sum(h.article.source == "Tiny Gazette" for h in hits) <= 1
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
