@@ -85,3 +85,12 @@ def test_a_date_window_is_applied_inside_retrieval(searcher):
     for mode in ("dense", "bm25"):
         hits = searcher.search(QUESTION, k=30, filters=SearchFilters(since="2024-01-01"), mode=mode)
         assert len(hits) == 30 and all(h.article.published_at for h in hits)
+
+
+def test_the_answer_cites_the_small_source_when_asked_for_it(searcher):
+    from retrieval.engine import Engine
+
+    engine = Engine(searcher.settings, searcher.index)
+    ans = engine.ask(QUESTION, source="tiny gazette")
+    assert not ans.abstained and ans.citations[0].quote == TINY_FACT
+    assert all(c.source == "Tiny Gazette" for c in ans.citations) and ans.filters.source == "Tiny Gazette"
