@@ -1,19 +1,12 @@
-"""Choose and check the search fusion and the extractive answerer's thresholds on the shared sets.
+"""Choose the first stage's fusion of dense and lexical search on the shared sets.
 
-    python benchmarks/calibrate.py                       # fusion table, calibration, final figures
+    python benchmarks/calibrate.py
     python benchmarks/calibrate.py --datasets ../shared/datasets --data-dir /tmp/nb
 
-What it prints:
-1. fusion table: share of answerable questions with a gold sentence ranked 1st / in the top 3,
-   for each fusion method, computed on the same candidates (dense top-50 + BM25 top-50);
-2. calibration of the abstention thresholds on the DEV split (questions whose id hashes even) of
-   SQuAD2-500 (answerable + unanswerable) and MultiHop-RAG (answerable + null queries): the
-   curve, and the largest threshold that still answers ANSWER_FLOOR of the dev answerables
-   (the target 90% plus slack), i.e. the most abstention the answer-rate target allows;
-   HotpotQA is never used to calibrate;
-3. the figures of the real ask path (condense -> search -> extractive -> citation check) with the
-   constants now in retrieval/answerers/extractive.py, on every question and on the held-out
-   TEST half, against the issue's targets.
+It prints the fusion table: share of answerable questions with a gold sentence ranked 1st / in
+the top 3, for each fusion method, computed on the same candidates (dense top-50 + BM25 top-50).
+The fused score only orders the first stage (which articles are widened); which sentence answers,
+and when to abstain, is the second stage's: `benchmarks/train_ranker.py` trains and calibrates it.
 
 Indexes are built once per corpus under `<data_dir>/eval/` (shared with `newsbot eval`).
 """
@@ -33,24 +26,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from retrieval.answering.answerers import extractive as ext
 from retrieval.answering.chain import AnswerPipeline
 from retrieval.answering.search import Searcher
 from retrieval.evaluation.datasets import EvalDataset, load_dataset
 from retrieval.evaluation.gold import GoldResolver
 from retrieval.evaluation.runner import open_corpus_index
 from retrieval.settings import Settings
-from retrieval.text import tokenize
 
 K = 8  # hits handed to the answerer (Settings.top_k)
-ANSWER_FLOOR = 0.92  # dev answer rate the thresholds must keep: the 90% target plus 2 points of slack
-TARGETS = {
-    "hotpot_gold": 0.86,
-    "squad_gold": 0.88,
-    "answered": 0.90,
-    "mh_null_abstain": 0.60,
-    "squad_unans_abstain": 0.25,
-}
 
 
 def is_dev(qid: str) -> bool:
@@ -183,62 +166,7 @@ def _share(rows: list[Row], k: int) -> float:
     return sum(any(r.hit_gold[:k]) for r in rows) / max(1, len(rows))
 
 
-# -- 2. calibration --------------------------------------------------------------------------------
-
-
-def _top_score(r: Row) -> float:
-    return r.hits[0].score if r.hits else -1.0
-
-
-def _abstains(r: Row, t: float) -> bool:
-    return not r.hits or _top_score(r) < t or ext.negative_mismatch(r.question, r.hits[0].sentence.text)
-
-
-def calibrate(rows_by_set: dict[str, list[Row]]) -> None:
-    print("\n## 2. Abstention thresholds, calibrated on the DEV split only")
-    groups = [
-        (f"short questions (<= {ext.SHORT_TERMS} terms): SQuAD dev", "squad", TARGETS["squad_unans_abstain"],
-         lambda r: len(set(tokenize(r.question))) <= ext.SHORT_TERMS),
-        (f"long questions (>= {ext.LONG_TERMS} terms): MultiHop dev", "multihop", TARGETS["mh_null_abstain"],
-         lambda r: len(set(tokenize(r.question))) >= ext.LONG_TERMS),
-    ]
-    for label, name, target, keep in groups:
-        rows = [r for r in rows_by_set.get(name, []) if r.dev and keep(r)]
-        pos = [r for r in rows if r.answerable]
-        neg = [r for r in rows if not r.answerable]
-        if not pos or not neg:
-            continue
-        print(f"\n{label}: {len(pos)} answerable, {len(neg)} unanswerable")
-        print("| threshold | answered (answerable) | abstained (unanswerable) |")
-        print("|---|---|---|")
-        chosen = None
-        for t in np.arange(0.40, 1.0001, 0.02):
-            answered = sum(not _abstains(r, t) for r in pos) / len(pos)
-            abstained = sum(_abstains(r, t) for r in neg) / len(neg)
-            if answered >= ANSWER_FLOOR:
-                chosen = (t, answered, abstained)
-            print(f"| {t:.2f} | {answered:.3f} | {abstained:.3f} |")
-        if chosen:
-            print(f"-> largest threshold answering >= {ANSWER_FLOOR:.0%} of dev answerables: {chosen[0]:.2f} "
-                  f"(abstains on {chosen[2]:.1%} of dev unanswerables; target {target:.0%})")
-    # Citation margin: gold among cited vs number cited, dev answerables.
-    print("\nCitation margin (dev answerables of SQuAD and MultiHop; the answerer cites <= 3 within the margin):")
-    print("| margin | gold among cited | sentences cited |")
-    print("|---|---|---|")
-    dev = [r for n in ("squad", "multihop") for r in rows_by_set.get(n, []) if r.dev and r.answerable and r.has_gold]
-    for m in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 1.0):
-        gold = cited = 0
-        for r in dev:
-            if not r.hits:
-                continue
-            best = r.hits[0].score
-            pick = [i for i, h in enumerate(r.hits[: 2 * ext.MAX_CITED]) if h.score >= best - m][: ext.MAX_CITED]
-            cited += len(pick)
-            gold += any(r.hit_gold[i] for i in pick)
-        print(f"| {m:.2f} | {gold / len(dev):.3f} | {cited / len(dev):.2f} |")
-
-
-# -- 3. final figures ------------------------------------------------------------------------------
+# -- figures of the ask path, for benchmarks/query.py -------------------------------------------
 
 
 @dataclass
@@ -266,46 +194,6 @@ def figures(rows: list[Row]) -> Figures:
     )
 
 
-def final(rows_by_set: dict[str, list[Row]]) -> None:
-    print("\n## 3. The ask path with the constants in extractive.py "
-          f"(THRESHOLD_SHORT={ext.THRESHOLD_SHORT}, THRESHOLD_LONG={ext.THRESHOLD_LONG}, "
-          f"CITE_MARGIN={ext.CITE_MARGIN}, MAX_CITED={ext.MAX_CITED})")
-    print("| set | split | answerable | answered | gold among cited | cited per answer | unanswerable | abstained |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, rows in rows_by_set.items():
-        for split, keep in (("all", lambda r: True), ("test", lambda r: not r.dev)):
-            f = figures([r for r in rows if keep(r)])
-            gold = "-" if f.gold_cited is None else f"{f.gold_cited:.3f}"
-            null = "-" if f.abstained_null is None else f"{f.abstained_null:.3f}"
-            print(f"| {name} | {split} | {f.n} | {f.answered:.3f} | {gold} | {f.cited:.2f} | {f.n_null} | {null} |")
-    checks = []
-    if "hotpot" in rows_by_set:
-        f = figures(rows_by_set["hotpot"])
-        checks.append(("HotpotQA gold among cited", f.gold_cited, TARGETS["hotpot_gold"]))
-        checks.append(("HotpotQA answered", f.answered, TARGETS["answered"]))
-    if "squad" in rows_by_set:
-        f = figures(rows_by_set["squad"])
-        checks.append(("SQuAD answerable gold among cited", f.gold_cited, TARGETS["squad_gold"]))
-        checks.append(("SQuAD answerable answered", f.answered, TARGETS["answered"]))
-        checks.append(("SQuAD unanswerable abstained", f.abstained_null, TARGETS["squad_unans_abstain"]))
-    if "multihop" in rows_by_set:
-        f = figures(rows_by_set["multihop"])
-        checks.append(("MultiHop null queries abstained", f.abstained_null, TARGETS["mh_null_abstain"]))
-    all_answered = [r for rows in rows_by_set.values() for r in rows if r.answerable and not r.answer.abstained]
-    if all_answered:
-        avg = statistics.mean(len(r.answer.citations) for r in all_answered)
-        checks.append(("cited sentences per answer (<=)", avg, 3.0))
-    print("\n| target | measured | goal | met |")
-    print("|---|---|---|---|")
-    for label, value, goal in checks:
-        met = value is not None and (value <= goal if "(<=)" in label else value >= goal)
-        print(f"| {label} | {'-' if value is None else f'{value:.3f}'} | {goal} | {'yes' if met else 'NO'} |")
-    secs = sorted(r.seconds for rows in rows_by_set.values() for r in rows)
-    if secs:
-        print(f"\nask latency over these (small) indexes: p50 {1000 * secs[len(secs) // 2]:.0f} ms, "
-              f"p95 {1000 * secs[int(0.95 * (len(secs) - 1))]:.0f} ms (see benchmarks/query.py for the BBC index)")
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
@@ -324,8 +212,6 @@ def main(argv: list[str] | None = None) -> None:
         rows_by_set[name] = collect(name, ds, settings, args.limit)
         print(f"{name}: {len(rows_by_set[name])} questions in {time.time() - t:.0f} s", file=sys.stderr)
     fusion_table(rows_by_set)
-    calibrate(rows_by_set)
-    final(rows_by_set)
 
 
 if __name__ == "__main__":

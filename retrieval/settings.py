@@ -48,6 +48,7 @@ class Settings:
     llm_timeout: float = 60.0
     llm_max_tokens: int = 400  # longest LLM answer, in tokens (short cited answers need few)
     top_k: int = 8  # sentences handed to the answerer
+    ranker_model: str = ""  # a ranker.json retrained by benchmarks/train_ranker.py; "" = the shipped one
     max_question_chars: int = 1000
 
     # -- discord -------------------------------------------------------------------------

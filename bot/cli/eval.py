@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.shared import friendly_errors, pass_settings
-from retrieval.evaluation import DATASETS, load_dataset
+from retrieval.evaluation import DATASETS, SUBSETS, load_dataset
 from retrieval.settings import Settings
 
 
@@ -35,7 +35,12 @@ from retrieval.settings import Settings
 @click.option(
     "--max-articles",
     type=click.IntRange(min=1),
-    help="Quick runs: keep the questions' articles plus random others up to N.",
+    help="Quick runs: keep the questions' articles plus random others up to N (also cuts a --corpus build).",
+)
+@click.option(
+    "--subset",
+    type=click.Choice(SUBSETS),
+    help="Only questions whose sha1(id) is even (the tuning split) or odd (the report split).",
 )
 @click.option("--seed", default=13, show_default=True, help="Seed for every sample.")
 @click.option("--split", default="test", show_default=True, help="beir only: which qrels/<split>.tsv to use.")
@@ -56,6 +61,7 @@ def eval_command(
     k: int,
     limit: int | None,
     max_articles: int | None,
+    subset: str | None,
     seed: int,
     split: str,
     out: Path | None,
@@ -75,9 +81,19 @@ def eval_command(
       newsbot eval --dataset squad --path ../shared/datasets/squad2_500 \\
                    --compare naive,dense,bm25,hybrid,answer --out results/
       newsbot eval --dataset jsonl --path my_questions.jsonl
+      newsbot eval --dataset jsonl --path ../shared/datasets/bbc_news_questions_dev/questions.jsonl \\
+                   --corpus ../shared/datasets/bbc_news_2225 --compare naive,answer --subset odd
     """
     # imported here, not at the top: they load chromadb, onnxruntime and matplotlib
-    from retrieval.evaluation import LEGEND, evaluate, markdown_table, parse_configs, summary_lines, write_outputs
+    from retrieval.evaluation import (
+        LEGEND,
+        evaluate,
+        kind_tables,
+        markdown_table,
+        parse_configs,
+        summary_lines,
+        write_outputs,
+    )
 
     configs = parse_configs(compare)
     if corpus_paths and kind != "jsonl":
@@ -96,6 +112,7 @@ def eval_command(
         rebuild=rebuild,
         show=show,
         path=str(path),
+        subset=subset,
     )
     report.command = _command_line(click.get_current_context())
     for line in summary_lines(report):
@@ -106,6 +123,10 @@ def eval_command(
     click.echo(markdown_table(report))
     click.echo()
     click.echo(LEGEND)
+    by_kind = kind_tables(report)
+    if by_kind:
+        click.echo()
+        click.echo(by_kind)
     if out is not None:
         for written in write_outputs(report, out):
             click.echo(f"wrote {written}")

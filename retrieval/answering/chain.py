@@ -30,7 +30,8 @@ from retrieval.answering.citations import (
     split_answer_sentences,
 )
 from retrieval.answering.condense import condense_question
-from retrieval.answering.question import check_history, check_question
+from retrieval.answering.question import TOO_VAGUE, check_history, check_question, is_vague
+from retrieval.answering.rerank import load_model
 from retrieval.settings import Settings
 from retrieval.types import Answer, Citation, Hit, SearchFilters
 
@@ -64,6 +65,7 @@ class _Turn:
     standalone: str = ""
     hits: list[Hit] = field(default_factory=list)
     llm_down: str = ""  # why the LLM is not used for this question ("" when it is fine)
+    vague: bool = False  # too vague to look up: the answer asks for a topic
 
 
 def fallback_note(exc: AnswererUnavailable) -> str:
@@ -104,7 +106,7 @@ class AnswerPipeline:
         self.settings = settings
         self.searcher = searcher
         self.embed = _embed_fn(index) if index is not None else None
-        self.extractive = ExtractiveAnswerer()  # the default, and every other backend's fallback
+        self.extractive = ExtractiveAnswerer(load_model(settings.ranker_model))  # the default, every backend's fallback
         self.answerer: Answerer = make_answerer(settings, llm)
         # Only a chat model can rewrite follow-ups; without one, condense_question does.
         self.llm = self.answerer if isinstance(self.answerer, LLMAnswerer) else None
@@ -175,12 +177,20 @@ class AnswerPipeline:
         return not q or len(q & content_terms(rewritten)) / len(q) >= 0.5
 
     def _retrieve(self, turn: _Turn) -> _Turn:
-        turn.hits = list(self.searcher.search(turn.standalone, k=self.settings.top_k, filters=turn.filters))
+        if is_vague(turn.standalone):
+            turn.vague = True
+            return turn
+        turn.hits = self.searcher.answer_hits(
+            turn.standalone, k=self.settings.top_k, filters=turn.filters, history=turn.history
+        )
         return turn
 
     def _answer_stream(self, turns: Iterator[_Turn]) -> Iterator[str | Answer]:
         for turn in turns:
-            if not turn.hits or turn.llm_down:
+            if turn.vague:
+                yield TOO_VAGUE
+                yield self._answer(turn, self.extractive, TOO_VAGUE, (), "", abstained=True)
+            elif not turn.hits or turn.llm_down:
                 yield from self._run(turn, self.extractive, turn.llm_down)
             else:
                 yield from self._run(turn, self.answerer)

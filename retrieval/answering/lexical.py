@@ -157,6 +157,20 @@ class LexicalIndex:
 
     # -- querying ----------------------------------------------------------------------------
 
+    def article_span(self, article: int) -> tuple[int, int]:
+        """The rows [lo, hi) of one article's sentences (contiguous, in order)."""
+        lo = int(self.first_row[article])
+        hi = int(self.first_row[article + 1]) if article + 1 < len(self.first_row) else self.n_rows
+        return lo, hi
+
+    def postings(self, term: str) -> np.ndarray:
+        """The rows whose headline + sentence hold `term` (empty for an unknown term)."""
+        tid = self.bm25.vocab_dict.get(term)
+        if tid is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        return np.asarray(indices[indptr[tid] : indptr[tid + 1]], dtype=np.int64)
+
     def term_ids(self, terms: Sequence[str]) -> list[int]:
         vocab = self.bm25.vocab_dict
         return [vocab[t] for t in terms if t in vocab]

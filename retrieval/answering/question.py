@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
+from retrieval.text import STOPWORDS
+
+TOO_VAGUE = (
+    "That is too vague to look up: ask about a person, place, organisation or event, "
+    'e.g. "How many people did Venezuela release?"'
+)
+# Words that name no topic: a question made only of these (and stopwords) is too vague to search.
+_VAGUE_WORDS = frozenset(
+    "happen happened happening happens news latest new story stories thing things stuff anything something "
+    "everything more else tell going today yesterday now update updates info information details detail what "
+    "whats going on about this that it there here up then".split()
+)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def is_vague(question: str) -> bool:
+    """True for a question with no topic of its own ("What happened?", "Tell me more", "Any news?")."""
+    words = _WORD.findall(question.casefold())
+    return not [w for w in words if w not in _VAGUE_WORDS and w not in STOPWORDS and not w.isdigit()]
 
 
 def check_question(question: str | bytes, settings: Settings) -> str:

@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.answering import rerank
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
-from retrieval.text import LEXICAL_FORMAT, tokenize
+from retrieval.text import LEXICAL_FORMAT, content_terms, strip_citations, tokenize
 from retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class Candidates:
     bm25_best: float  # the query's best BM25 score over the whole (filtered) index
     coverage: np.ndarray  # IDF-weighted share of question terms in the sentence or its title
     latest: bool  # the question asks for the newest reports
+    terms: tuple[str, ...] = ()  # the question's terms as searched
+    qvec: np.ndarray | None = None  # the question's embedding (None in bm25 mode)
 
     def fused(self, mode: str = "hybrid") -> np.ndarray:
         """The ranking score of each candidate for a search mode."""
@@ -172,8 +175,9 @@ class Searcher:
         n_cand = max(CANDIDATES, 3 * k)
 
         cos_by_row: dict[int, float] = {}
+        emb = None
         if mode in ("hybrid", "dense"):
-            emb = self.index.embeddings.embed_query(query)
+            emb = np.asarray(self.index.embeddings.embed_query(query), dtype=np.float64)
             for sentence, sim in self.index.query_sentences(emb, n_cand, where=lex.where(filters)):
                 row = lex.row_of.get(sentence.id)
                 if row is not None:  # a sentence written after the lexical index was read
@@ -205,7 +209,81 @@ class Searcher:
             bm25_best=best,
             coverage=coverage,
             latest=latest,
+            terms=tuple(terms),
+            qvec=emb,
         )
+
+    # -- second stage: the answering sentence, read in its context (rerank.py) ----------------
+
+    def answer_hits(
+        self, question: str, k: int, filters: SearchFilters | None = None, history: Sequence[tuple[str, str]] = ()
+    ) -> list[Hit]:
+        """The k sentences most likely to answer, best first; `Hit.score` is that probability."""
+        found = self.answer_candidates(question, filters, history)
+        if found is None:
+            return []
+        lex, rows, feats = found
+        ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
+        said = content_terms(strip_citations(history[-1][1])) if history else set()
+        keep = [
+            i
+            for i, r in enumerate(ranked.rows)
+            # "Who won the 2030 World Cup?": a story that never mentions the year does not say.
+            if _mentions_years(question, lex, int(lex.article_row[r]))
+            # A follow-up wants something new: not what the last answer already said.
+            and not rerank.already_said(lex.texts[int(r)], said)
+        ]
+        return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
+
+    def answer_candidates(
+        self, question: str, filters: SearchFilters | None = None, history: Sequence[tuple[str, str]] = ()
+    ) -> tuple[LexicalIndex, np.ndarray, np.ndarray] | None:
+        """First-stage rows widened to their best articles, with the ranker's features (None: nothing found).
+
+        Public for `benchmarks/train_ranker.py`, which trains on exactly what `ask` ranks.
+        """
+        found = self.candidates(question, k=self.settings.top_k, filters=filters)
+        if found is None or found[1].qvec is None:
+            return None
+        lex, cand = found
+        story = self.story_of(history, filters)
+        if story and not rerank.names_new_subject(question, lex, story):
+            # A follow-up stays with the conversation's story unless it names someone or something new.
+            rows = np.unique(np.concatenate([np.arange(*lex.article_span(a), dtype=np.int64) for a in story]))
+        else:
+            rows = rerank.widen(lex, cand.rows, cand.fused("hybrid"), story)
+        mask = lex.mask(filters)
+        if mask is not None:
+            rows = rows[mask[rows]]
+        if rows.size == 0:
+            return None
+        feats = rerank.features(
+            question, cand.terms, lex, cand.bm25_best, rows, cand.qvec, self._vectors(lex), self._embed_queries, story
+        )
+        return lex, rows, feats
+
+    def story_of(self, history: Sequence[tuple[str, str]], filters: SearchFilters | None = None) -> list[int]:
+        """The article a conversation is about: the best match of its last turn (question and answer)."""
+        if not history:
+            return []
+        question, answer = history[-1]
+        hits = self.search(strip_citations(f"{question} {answer}"), k=1, filters=filters)
+        lex = self.lexical()
+        return [lex.article_pos[h.article.id] for h in hits if h.article.id in lex.article_pos]
+
+    def _vectors(self, lex: LexicalIndex):
+        """Rows -> their stored vectors, fetched from Chroma (a few ms for a few hundred)."""
+
+        def fetch(rows: np.ndarray) -> np.ndarray:
+            ids = [lex.sentence_ids[int(r)] for r in rows]
+            by_id = self.index.sentence_vectors(ids)
+            dim = len(next(iter(by_id.values()))) if by_id else 1
+            return np.asarray([by_id.get(i, np.zeros(dim)) for i in ids], dtype=np.float64)
+
+        return fetch
+
+    def _embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.index.embeddings.embed_queries(list(texts)), dtype=np.float64)
 
     @staticmethod
     def _coverage(lex: LexicalIndex, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
@@ -254,6 +332,24 @@ def _spread(rows: np.ndarray, scores: np.ndarray, article_rows: np.ndarray, k: i
         a = int(article_rows[best])
         taken[a] = taken.get(a, 0) + 1
     return out
+
+
+_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
+
+
+def _mentions_years(question: str, lex: LexicalIndex, article: int) -> bool:
+    """False when the question names a year (1800-2999) that the article never mentions.
+
+    Its date of publication counts as a mention. A year is the one term whose absence is decisive:
+    a story that never mentions 2030 does not say who won in 2030.
+    """
+    years = set(_YEAR.findall(question))
+    if not years:
+        return True
+    info = lex.articles[article]
+    lo, hi = lex.article_span(article)
+    text = " ".join([info.title, info.published_at[:4], *lex.texts[lo:hi]])
+    return any(y in text for y in years)
 
 
 def _safe_name(version: str) -> str:

@@ -10,6 +10,7 @@ import importlib
 from pathlib import Path
 
 from retrieval.evaluation import datasets as _datasets
+from retrieval.evaluation.questions import SUBSETS
 
 DATASETS = (*_datasets.DATASETS, "dated")
 
@@ -17,12 +18,13 @@ _LAZY = {
     "evaluate": "retrieval.evaluation.runner",
     "parse_configs": "retrieval.evaluation.runner",
     "LEGEND": "retrieval.evaluation.report",
+    "kind_tables": "retrieval.evaluation.report",
     "markdown_table": "retrieval.evaluation.report",
     "summary_lines": "retrieval.evaluation.report",
     "write_outputs": "retrieval.evaluation.report",
 }
 
-__all__ = ["DATASETS", "load_dataset", *_LAZY]
+__all__ = ["DATASETS", "SUBSETS", "load_dataset", *_LAZY]
 
 
 def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: str = "test"):

@@ -22,88 +22,28 @@ Formats (see the README "Quality" section):
   rewrites with "In October 2023, ..." and "... last week?"), each with its own clock; see
   `retrieval/evaluation/dated.py`.
 - jsonl: the project's own format, one JSON object a line: `{"id", "question", "history": [[q,
-  a], ...], "answer", "evidence": [{"doc", "text"}]}` where `doc` is an article id, its path or
-  URL, or its exact title, and `text` the sentence (or passage) that answers; no `evidence` =
-  the question is unanswerable from the corpus.
+  a], ...], "answer", "evidence": [{"doc", "text"}], "kind"?, "needs_context"?}` where `doc` is
+  an article id, its path (absolute, or relative to a `--corpus` folder) or file name, its URL or
+  its exact title, and `text` the sentence (or passage) that answers; no `evidence` = the
+  question is unanswerable from the corpus. `kind` (e.g. single, followup, unanswerable) and
+  `needs_context` (true when the answering sentence does not name the question's subject) are
+  optional and only group the report.
+
+The records (`EvalQuestion`, `EvalDataset`, the even/odd tuning split) are in `questions.py`.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from retrieval.errors import InputFileError
+from retrieval.evaluation.questions import EvalDataset, EvalQuestion, Evidence
 from retrieval.types import Article
 
 DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One gold unit: `text` found in the article `doc` (an article id, or a user reference for jsonl).
-
-    kind "passage": the text itself is the gold (a fact or sentence); "answer": the gold is the
-    sentence(s) containing this answer text (`alternatives` are other accepted answers);
-    "article": any sentence of the article counts (document-level gold, e.g. BEIR).
-    """
-
-    doc: str
-    text: str = ""
-    kind: str = "passage"
-    alternatives: tuple[str, ...] = ()
-    grade: int = 1
-
-
-@dataclass(frozen=True)
-class EvalQuestion:
-    """A question with its gold evidence; `answerable` False means the corpus does not answer it."""
-
-    id: str
-    question: str
-    evidence: tuple[Evidence, ...] = ()
-    answerable: bool = True
-    answer: str = ""
-    history: tuple[tuple[str, str], ...] = ()
-    kind: str = ""  # question type when the dataset has one (bridge, comparison_query, ...)
-    missing: tuple[str, ...] = ()  # gold the loader could not place in the corpus, one reason each
-    related: tuple[str, ...] = ()  # ids of articles the question is about besides its gold (distractor context)
-
-
-@dataclass
-class EvalDataset:
-    """A corpus (None = the user's own index) and the questions to ask of it."""
-
-    name: str
-    questions: list[EvalQuestion]
-    corpus: list[Article] | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def sample(self, limit: int | None, seed: int) -> EvalDataset:
-        """A reproducible random subset of the questions (original order kept); the corpus is unchanged."""
-        if not limit or limit >= len(self.questions):
-            return self
-        picked = sorted(random.Random(seed).sample(range(len(self.questions)), limit))
-        return replace(self, questions=[self.questions[i] for i in picked], notes=list(self.notes))
-
-    def shrink(self, max_articles: int | None, seed: int) -> EvalDataset:
-        """A smaller corpus for quick runs: every gold article, then related ones, then random others, up to N."""
-        if self.corpus is None or not max_articles or len(self.corpus) <= max_articles:
-            return self
-        gold = {e.doc for q in self.questions for e in q.evidence}
-        related = list(dict.fromkeys(d for q in self.questions for d in q.related if d not in gold))
-        rng = random.Random(seed)
-        room = max(0, max_articles - len(gold))
-        chosen = gold | set(rng.sample(related, min(room, len(related))))
-        others = [a.id for a in self.corpus if a.id not in chosen]
-        room = max(0, max_articles - len(chosen))
-        chosen |= set(rng.sample(others, min(room, len(others))))
-        keep = [a for a in self.corpus if a.id in chosen]
-        note = f"corpus cut to {len(keep)} of {len(self.corpus)} articles (--max-articles {max_articles})"
-        return replace(self, corpus=keep, notes=[*self.notes, note])
 
 
 def load_dataset(
@@ -467,6 +407,7 @@ def load_jsonl(path: Path) -> EvalDataset:
         history = tuple(
             (str(h[0]), str(h[1])) for h in row.get("history") or [] if isinstance(h, list | tuple) and len(h) == 2
         )
+        needs_context = row.get("needs_context")
         questions.append(
             EvalQuestion(
                 id=qid,
@@ -475,6 +416,8 @@ def load_jsonl(path: Path) -> EvalDataset:
                 answerable=bool(evidence),
                 answer=str(row.get("answer") or ""),
                 history=history,
+                kind=str(row.get("kind") or "").strip(),
+                needs_context=needs_context if isinstance(needs_context, bool) else None,
             )
         )
     return EvalDataset("jsonl", questions, None)

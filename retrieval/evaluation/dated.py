@@ -29,7 +29,8 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from retrieval.answering.dates import DateWindow, find_window
-from retrieval.evaluation.datasets import EvalDataset, EvalQuestion, load_multihop
+from retrieval.evaluation.datasets import load_multihop
+from retrieval.evaluation.questions import EvalDataset, EvalQuestion
 
 KINDS = ("temporal", "month", "last week")
 _LOWER_FIRST = frozenset("which what who whom whose when where why how does did do is was are were has have had".split())

@@ -4,6 +4,11 @@ Gold is matched by text, never by a dataset's own sentence numbering, so our sen
 and the dataset's need not agree: a retrieved sentence is gold when it overlaps a gold span, and
 a retrieved chunk (the naive baseline) is gold when the gold text lies inside it, whitespace
 ignored (the MultiHop-RAG paper's rule).
+
+An evidence `doc` is placed by name (`DocLookup`: article id, title, URL, the path it was read
+from, absolute or relative to the current folder or to a `--corpus` folder, or its file name when
+only one file has it); when no name fits, by its text (`TextFinder`: the one article containing
+it; in none or several, the evidence stays unplaced).
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.evaluation.datasets import EvalQuestion, Evidence
+from retrieval.evaluation.questions import EvalQuestion, Evidence
 from retrieval.indexing.store import NewsIndex
-from retrieval.types import ArticleInfo, Sentence
+from retrieval.types import Article, ArticleInfo, Sentence
 
 _WS = re.compile(r"\s+")
 
@@ -99,14 +105,67 @@ class ResolvedQuestion:
         return out
 
 
-class GoldResolver:
-    """Resolves `Evidence` against one index, caching article texts and sentences."""
+class DocLookup:
+    """Which article an evidence `doc` names: by id, title, URL, source path (see module doc) or file name."""
 
-    def __init__(self, index: NewsIndex) -> None:
+    def __init__(self, articles: Iterable[ArticleInfo | Article], roots: Sequence[Path] = ()) -> None:
+        """`articles`: what the index (or a corpus) holds; `roots`: the --corpus folders."""
+        self.ids: set[str] = set()
+        self.names: dict[str, set[str]] = {}
+        for a in articles:
+            self.ids.add(a.id)
+            keys = _json_keys(a.key) if a.key.startswith("[") else [a.key]
+            for name in (a.title, a.url, *keys, *(os.path.basename(k) for k in keys if k)):
+                if name:
+                    self.names.setdefault(name, set()).add(a.id)
+        self.roots = [Path(r).expanduser().resolve() for r in roots if Path(r).is_dir()]
+
+    def find(self, doc: str) -> str | None:
+        """The one article `doc` names, trying the most literal reading first; None when none or several."""
+        doc = doc.strip()
+        if doc in self.ids:
+            return doc
+        tiers = [[doc]]
+        if "://" not in doc:
+            tiers.append([str(Path(doc).expanduser().resolve())])
+            tiers.append([str((root / doc).resolve()) for root in self.roots])
+        for names in tiers:
+            hits = {aid for name in names for aid in self.names.get(name, ())}
+            if len(hits) == 1:
+                return hits.pop()
+        return None
+
+
+class TextFinder:
+    """The one article whose text contains a passage (whitespace ignored, at word bounds)."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.texts = texts
+        self._flat = {aid: squeeze(t) for aid, t in texts.items()}
+
+    def find(self, passage: str) -> str | None:
+        needle = squeeze(passage)
+        if not needle:
+            return None
+        hits = [aid for aid, flat in self._flat.items() if needle in flat and find_spans(self.texts[aid], passage)]
+        return hits[0] if len(hits) == 1 else None
+
+
+class GoldResolver:
+    """Resolves `Evidence` against one index, caching article texts and sentences.
+
+    `roots`: the --corpus folders, for `doc`s given relative to one; `find_text`: place a `doc`
+    that names no article by its evidence text (off when the caller already did on a larger corpus).
+    """
+
+    def __init__(self, index: NewsIndex, roots: Sequence[Path] = (), find_text: bool = True) -> None:
         self.index = index
+        self.roots = list(roots)
+        self.find_text = find_text
         self._texts: dict[str, str] = {}
         self._sentences: dict[str, list[Sentence]] = {}
-        self._lookup: dict[str, list[ArticleInfo]] | None = None
+        self._lookup: DocLookup | None = None
+        self._finder: TextFinder | None = None
 
     def resolve(self, q: EvalQuestion) -> ResolvedQuestion:
         units, missing = [], list(q.missing)
@@ -120,6 +179,8 @@ class GoldResolver:
 
     def _place(self, unit_id: str, ev: Evidence) -> GoldUnit | str:
         article_id = self._article_id(ev.doc)
+        if article_id is None and self.find_text and ev.kind != "article" and ev.text:
+            article_id = self._text_finder().find(ev.text)
         if article_id is None:
             return f"article {ev.doc!r} is not in the index"
         if ev.kind == "article":
@@ -154,17 +215,20 @@ class GoldResolver:
         if self.index.get_article(doc) is not None:
             return doc
         if self._lookup is None:
-            self._lookup = {}
-            for info in self.index.list_articles():
-                keys = [info.key] if not info.key.startswith("[") else _json_keys(info.key)
-                for name in (info.title, info.url, *keys, *(os.path.basename(k) for k in keys if k)):
-                    if name:
-                        self._lookup.setdefault(name, []).append(info)
-        for name in (doc, str(Path(doc).expanduser().resolve()) if "://" not in doc else doc):
-            hits = self._lookup.get(name, [])
-            if len({h.id for h in hits}) == 1:
-                return hits[0].id
-        return None
+            self._lookup = DocLookup(self.index.list_articles(), self.roots)
+        return self._lookup.find(doc)
+
+    def _text_finder(self) -> TextFinder:
+        """Every stored article's text, read once, in pages."""
+        if self._finder is None:
+            ids = [info.id for info in self.index.list_articles()]
+            texts: dict[str, str] = {}
+            for at in range(0, len(ids), 500):
+                res = self.index.articles.get(ids=ids[at : at + 500], include=["documents"])
+                texts.update(zip(res["ids"], res["documents"], strict=True))
+            self._texts.update(texts)
+            self._finder = TextFinder(texts)
+        return self._finder
 
 
 def _json_keys(raw: str) -> list[str]:

@@ -79,12 +79,14 @@ class AnswerOutcome:
     cited_gold: int  # citations that are gold sentences
     gold_units: int  # gold units of the question
     gold_units_cited: int  # gold units covered by at least one citation
+    first_gold: bool = False  # the first citation is a gold sentence (naive: its first chunk holds gold)
 
 
 def answer_metrics(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | None]:
     """Citation precision/recall (ALCE-style, a citation is correct when it is a gold sentence) and abstention.
 
     - `cited_gold`: share of questions with gold where some cited sentence is gold (0 when abstaining);
+    - `first_cited_gold`: share of questions with gold whose FIRST citation is gold (0 when abstaining);
     - `cite_precision`: gold citations / citations, over answered questions with gold and citations;
     - `cite_recall`: gold units covered by a citation / gold units, over questions with gold;
     - `cites_per_answer`: citations per non-abstained answer;
@@ -98,6 +100,7 @@ def answer_metrics(outcomes: Sequence[AnswerOutcome]) -> dict[str, float | None]
     unanswerable = [o for o in outcomes if not o.answerable]
     return {
         "cited_gold": _mean(float(o.cited_gold > 0) for o in gold),
+        "first_cited_gold": _mean(float(o.first_gold and not o.abstained) for o in gold),
         "cite_precision": _mean(o.cited_gold / o.cited for o in precise),
         "cite_recall": _mean(o.gold_units_cited / o.gold_units for o in gold if o.gold_units),
         "cites_per_answer": _mean(float(o.cited) for o in answered),

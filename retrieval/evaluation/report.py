@@ -19,6 +19,7 @@ COLUMNS = [
     ("nDCG@10", "sentence", "nDCG@10", "num"),
     ("art R@5", "article", "R@5", "pct"),
     ("cited gold", "answers", "cited_gold", "pct"),
+    ("first cited", "answers", "first_cited_gold", "pct"),
     ("cite P", "answers", "cite_precision", "pct"),
     ("cite R", "answers", "cite_recall", "pct"),
     ("cites/ans", "answers", "cites_per_answer", "one"),
@@ -35,6 +36,7 @@ CHART = [
     ("MRR@10", "sentence", "MRR@10"),
     ("nDCG@10", "sentence", "nDCG@10"),
     ("cited gold", "answers", "cited_gold"),
+    ("first cited", "answers", "first_cited_gold"),
     ("cite P", "answers", "cite_precision"),
     ("answered", "answers", "answer_rate"),
     ("abstained", "answers", "abstain_rate"),
@@ -76,8 +78,19 @@ def markdown_table(report: EvalReport) -> str:
     return "\n".join(lines)
 
 
+# Per question type, for the configurations that answer (answer; naive through its top 4 chunks).
+KIND_ANSWER_COLUMNS = [
+    ("cited gold", "cited_gold", "pct"),
+    ("first cited", "first_cited_gold", "pct"),
+    ("cite P", "cite_precision", "pct"),
+    ("cites/ans", "cites_per_answer", "one"),
+    ("answered", "answer_rate", "pct"),
+    ("abstained", "abstain_rate", "pct"),
+]
+
+
 def kind_tables(report: EvalReport) -> str:
-    """Per question type: Hit@4 of each retrieval configuration, and what the answers did."""
+    """Per question type: Hit@4 of each retrieval configuration, and one table of answer figures per answering one."""
     kinds: dict[str, int] = {}
     for r in report.configs:
         for kind, figures in r.by_kind.items():
@@ -86,30 +99,28 @@ def kind_tables(report: EvalReport) -> str:
         return ""
     head = "| config | " + " | ".join(f"{k} ({n})" for k, n in kinds.items()) + " |"
     rule = "| --- | " + " | ".join("---:" for _ in kinds) + " |"
-    out = []
+    out: list[str] = []
     ranked = [r for r in report.configs if any(f.get("sentence") for f in r.by_kind.values())]
     if ranked:
         out += ["Hit@4 by question type:", "", head, rule]
         for r in ranked:
             cells = [_fmt((r.by_kind.get(k, {}).get("sentence") or {}).get("S@4"), "pct") for k in kinds]
             out.append(f"| {r.name} | " + " | ".join(cells) + " |")
-    answers = [r for r in report.configs if r.name == "answer" and r.by_kind]
-    for r in answers:
+    for r in report.configs:
+        rows = {k: f.get("answers") for k, f in r.by_kind.items() if f.get("answers")}
+        if not rows:
+            continue
+        if out:
+            out.append("")
         out += [
+            f"Answers by question type, {r.name}:",
             "",
-            "Answers by question type (cited gold / answered, or abstained where the type is unanswerable):",
-            "",
-            head,
-            rule,
+            "| type | questions | " + " | ".join(c[0] for c in KIND_ANSWER_COLUMNS) + " |",
+            "| --- | ---: | " + " | ".join("---:" for _ in KIND_ANSWER_COLUMNS) + " |",
         ]
-        cells = []
-        for k in kinds:
-            a = r.by_kind.get(k, {}).get("answers") or {}
-            if a.get("answerable"):
-                cells.append(f"{_fmt(a.get('cited_gold'), 'pct')} / {_fmt(a.get('answer_rate'), 'pct')}")
-            else:
-                cells.append(f"abstained {_fmt(a.get('abstain_rate'), 'pct')}")
-        out.append(f"| {r.name} | " + " | ".join(cells) + " |")
+        for k, a in rows.items():
+            cells = [_fmt(a.get(key), fmt) for _, key, fmt in KIND_ANSWER_COLUMNS]
+            out.append(f"| {k} | {kinds[k]} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -147,6 +158,7 @@ LEGEND = (
     "MultiHop-RAG's Hits@k). R@k: share of gold sentences in the top k. MRR@10, nDCG@10 over the "
     "top 10. art R@5: gold articles in the top 5. cited gold / cite P / cite R: answers citing a "
     "gold sentence, share of citations that are gold, share of gold cited (naive: its top 4 chunks). "
+    "first cited: answers whose FIRST citation is gold (naive: its top chunk holds gold). "
     "answered: answerable questions answered; abstained: unanswerable ones declined. chars read: "
     "text a reader checks per question (top 4 items, or the cited sentences)."
 )

@@ -5,19 +5,14 @@ Configurations (`--compare`):
 - `dense`, `bm25`, `hybrid`: newsbot's sentence search in that mode, top-k sentences;
 - `answer`: the full `Engine.ask` chain (citations, abstention).
 
-Each dataset with its own corpus is indexed in isolation under `<data_dir>/eval/<name>-<hash>`,
-where the hash covers the corpus and every setting that changes what is stored; a finished index
-is reused, a changed corpus or setting gets a new folder. The user's main index is only read, and
-only for `--dataset jsonl` without `--corpus`.
+The indexes questions are asked of (a dataset's own, the `--corpus` files', or the user's main
+index, only read) are opened by `retrieval/evaluation/corpus.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +23,12 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from retrieval.errors import InputFileError, NewsbotError
-from retrieval.evaluation.datasets import EvalDataset
+from retrieval.evaluation.corpus import articles_in_index, open_corpus_index, open_naive, open_user_corpus
+
+# Re-exported: benchmarks and tests import the index openers from here.
+from retrieval.evaluation.corpus import corpus_hash as corpus_hash
+from retrieval.evaluation.corpus import eval_settings as eval_settings
+from retrieval.evaluation.corpus import open_files_index as open_files_index
 from retrieval.evaluation.dated import WindowScorer
 from retrieval.evaluation.gold import GoldResolver, GoldUnit, ResolvedQuestion
 from retrieval.evaluation.metrics import (
@@ -38,12 +38,11 @@ from retrieval.evaluation.metrics import (
     latency_metrics,
     ranking_metrics,
 )
-from retrieval.evaluation.naive import FORMAT as NAIVE_FORMAT
 from retrieval.evaluation.naive import NaiveChunk, NaiveRAG
-from retrieval.indexing.embeddings import make_embeddings
+from retrieval.evaluation.questions import KIND_ORDER, EvalDataset, report_kind
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
-from retrieval.types import Answer, Article
+from retrieval.types import Answer
 
 if TYPE_CHECKING:
     from retrieval.engine import Engine
@@ -52,7 +51,6 @@ CONFIGS = ("naive", "dense", "bm25", "hybrid", "answer")
 SEARCH_MODES = ("dense", "bm25", "hybrid")
 NAIVE_CITES = 4  # the naive recipe puts its top 4 chunks in the prompt: they are its "citations"
 READ_ITEMS = 4  # evidence a reader checks: the first 4 items, or the cited sentences
-_SCHEMA = 1  # bump when what an eval index stores changes
 
 
 @dataclass
@@ -122,90 +120,6 @@ def machine_line() -> str:
     return (
         f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
-
-
-# -- isolated indexes ----------------------------------------------------------------------
-
-
-def corpus_hash(articles: Sequence[Article], settings: Settings) -> str:
-    """Changes when the corpus or anything that shapes what is stored changes."""
-    h = hashlib.sha256()
-    h.update(f"{_SCHEMA}|{settings.embeddings}|{settings.chunk_sentences}|{settings.chunk_overlap}".encode())
-    for aid in sorted({a.id + "|" + a.key for a in articles}):
-        h.update(aid.encode())
-    return h.hexdigest()[:12]
-
-
-def eval_settings(settings: Settings, folder: Path) -> Settings:
-    """Settings for an isolated on-disk index in `folder` (never a Chroma server, never the main index)."""
-    return settings.with_(data_dir=folder, collection="eval", chroma_host="")
-
-
-def _bar(total: int | None, desc: str, show: bool, unit: str = "q"):
-    return tqdm(total=total, desc=desc, unit=unit, disable=not show, dynamic_ncols=True, file=sys.stderr)
-
-
-def open_corpus_index(
-    ds: EvalDataset, settings: Settings, rebuild: bool = False, show: bool = False
-) -> tuple[NewsIndex, Settings]:
-    """The dataset's own index, built on first use (or when the corpus changed) and reused after."""
-    assert ds.corpus is not None
-    folder = settings.data_dir / "eval" / f"{ds.name}-{corpus_hash(ds.corpus, settings)}"
-    if rebuild and folder.exists():
-        shutil.rmtree(folder)
-    s = eval_settings(settings, folder)
-    index = NewsIndex.open(s, embeddings=make_embeddings(settings))
-    marker = folder / "complete.json"
-    if not marker.is_file():
-        bar = _bar(len(ds.corpus), f"indexing {ds.name}", show, unit="article")
-        try:
-            report = index.add_articles(ds.corpus, progress=lambda a, n: bar.update(1))
-        finally:
-            bar.close()
-        # Written last: an interrupted build is resumed (add_articles is idempotent), never reused half-done.
-        marker.write_text(json.dumps({"articles": len(ds.corpus), "summary": report.summary()}))
-    return index, s
-
-
-def open_files_index(paths: Sequence[Path], settings: Settings, show: bool = False) -> tuple[NewsIndex, Settings]:
-    """An isolated index of the user's files (`--corpus`), refreshed incrementally on every run."""
-    missing = [str(p) for p in paths if not Path(p).exists()]
-    if missing:
-        raise InputFileError(f"{missing[0]} does not exist; --corpus takes files or folders of articles")
-    from retrieval.sources.ingest import ingest_paths
-
-    key = hashlib.sha256("|".join(sorted(str(Path(p).resolve()) for p in paths)).encode()).hexdigest()[:12]
-    s = eval_settings(settings, settings.data_dir / "eval" / f"files-{key}")
-    index = NewsIndex.open(s, embeddings=make_embeddings(settings))
-    ingest_paths(index, paths, s, prune=True, progress=show)
-    return index, s
-
-
-def articles_in_index(index: NewsIndex) -> list[Article]:
-    """Every stored article with its text (for the naive baseline over an existing index)."""
-    return [
-        Article(title=info.title, text=index.get_article_text(info.id), source=info.source, url=info.url, key=info.key)
-        for info in index.list_articles()
-    ]
-
-
-def open_naive(root: Path, articles: Sequence[Article], settings: Settings, show: bool) -> NaiveRAG:
-    """The naive baseline's own Chroma store under `root`, built once per corpus (older ones removed)."""
-    ids = "|".join(sorted(a.id for a in articles))
-    folder = root / f"naive-{hashlib.sha256(f'{NAIVE_FORMAT}|{settings.embeddings}|{ids}'.encode()).hexdigest()[:12]}"
-    marker = folder / "complete.json"
-    if not marker.is_file() and root.is_dir():
-        for old in root.glob("naive-*"):
-            shutil.rmtree(old, ignore_errors=True)  # a store for a corpus that no longer exists
-    naive = NaiveRAG(folder, make_embeddings(settings))
-    if not marker.is_file():
-        bar = _bar(len(articles), "indexing naive", show, unit="article")
-        try:
-            n = naive.build(articles, progress=bar.update)
-        finally:
-            bar.close()
-        marker.write_text(json.dumps({"articles": len(articles), "chunks": n}))
-    return naive
 
 
 # -- running -------------------------------------------------------------------------------
@@ -280,6 +194,7 @@ class Evaluator:
                     "id": rq.question.id,
                     "ms": round(seconds[-1] * 1000, 1),
                     "gold_rank": gold_rank,
+                    "kind": report_kind(rq.question),
                     "top": _item_text(items[0])[:160] if items else "",
                 }
             )
@@ -339,6 +254,7 @@ class Evaluator:
     def _naive_outcome(self, rq: ResolvedQuestion, chunks: list[NaiveChunk]) -> AnswerOutcome:
         cited = chunks[:NAIVE_CITES]
         good = [c for c in cited if any(u.in_chunk(c.article_id, c.text) for u in rq.units)]
+        first_gold = bool(cited) and any(u.in_chunk(cited[0].article_id, cited[0].text) for u in rq.units)
         covered = [u for u in rq.units if any(u.in_chunk(c.article_id, c.text) for c in cited)]
         return AnswerOutcome(
             answerable=rq.question.answerable,
@@ -348,6 +264,7 @@ class Evaluator:
             cited_gold=len(good),
             gold_units=len(rq.units),
             gold_units_cited=len(covered),
+            first_gold=first_gold,
         )
 
     def _answer_outcome(self, rq: ResolvedQuestion, answer: Answer) -> AnswerOutcome:
@@ -357,6 +274,8 @@ class Evaluator:
             match = [s for s in stored if s.index == c.sentence_index]
             sentences.append(match[0] if match else None)
         good = [s for s in sentences if s is not None and any(u.in_sentence(s) for u in rq.units)]
+        first = sentences[0] if sentences else None
+        first_gold = first is not None and any(u.in_sentence(first) for u in rq.units)
         covered = [u for u in rq.units if any(s is not None and u.in_sentence(s) for s in sentences)]
         return AnswerOutcome(
             answerable=rq.question.answerable,
@@ -366,6 +285,7 @@ class Evaluator:
             cited_gold=0 if answer.abstained else len(good),
             gold_units=len(rq.units),
             gold_units_cited=0 if answer.abstained else len(covered),
+            first_gold=first_gold and not answer.abstained,
         )
 
     def _run_answers(self) -> ConfigResult:
@@ -391,9 +311,11 @@ class Evaluator:
                 {
                     "id": q.id,
                     "ms": round(seconds[-1] * 1000, 1),
+                    "kind": report_kind(q),
                     "abstained": answer.abstained,
                     "cited": o.cited,
                     "cited_gold": o.cited_gold,
+                    "first_gold": o.first_gold,
                     "answer": answer.answer[:300],
                 }
             )
@@ -414,11 +336,16 @@ def _progress(questions, desc: str, show: bool):
 
 
 def _by_kind(questions: Sequence[ResolvedQuestion]) -> dict[str, list[ResolvedQuestion]]:
+    """Questions per reported kind (`report_kind`), the project's kinds first in `KIND_ORDER`."""
     groups: dict[str, list[ResolvedQuestion]] = {}
     for rq in questions:
-        if rq.question.kind:
-            groups.setdefault(rq.question.kind, []).append(rq)
-    return groups if len(groups) > 1 else {}
+        kind = report_kind(rq.question)
+        if kind:
+            groups.setdefault(kind, []).append(rq)
+    if len(groups) < 2:
+        return {}
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    return dict(sorted(groups.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -440,24 +367,26 @@ def evaluate(
     rebuild: bool = False,
     show: bool = False,
     path: str = "",
+    subset: str | None = None,
 ) -> EvalReport:
-    """Sample, index (or reuse), place the gold, run each configuration and collect every figure."""
+    """Pick the questions (subset, sample), index (or reuse), place the gold, run each configuration."""
     if k < 1:
         raise InputFileError("-k must be at least 1")
-    ds = ds.sample(limit, seed).shrink(max_articles, seed)
+    ds = ds.subset(subset).sample(limit, seed).shrink(max_articles, seed)
+    find_text = True
     if ds.corpus is not None:
         index, s = open_corpus_index(ds, settings, rebuild=rebuild, show=show)
         corpus = ds.corpus
     elif corpus_paths:
-        index, s = open_files_index(corpus_paths, settings, show=show)
-        corpus = None
+        ds, index, s, corpus = open_user_corpus(ds, corpus_paths, settings, max_articles, seed, rebuild, show)
+        find_text = corpus is None  # a cut corpus had its evidence placed in the whole corpus already
     else:
         index, s = NewsIndex.open(settings), settings  # the user's own index, read only
         corpus = None
     stats = index.stats()
     if not stats["articles"]:
         raise InputFileError(f"the index at {index.location} is empty; ingest articles first or pass --corpus")
-    resolver = GoldResolver(index)
+    resolver = GoldResolver(index, roots=corpus_paths, find_text=find_text)
     resolved = [resolver.resolve(q) for q in _progress(ds.questions, "placing gold", show)]
 
     def naive_factory() -> NaiveRAG:

@@ -90,6 +90,10 @@ class MiniLMEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several queries in one model run (the model is symmetric: a query is embedded like a text)."""
+        return self.encode(list(texts))
+
 
 class LangChainEmbeddings(Embeddings):
     """Any LangChain `Embeddings` with the `.encode()` / `.name` interface newsbot uses."""
@@ -113,6 +117,10 @@ class LangChainEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         v = np.asarray(self.inner.embed_query(text), dtype=np.float32)
         return (v / max(float(np.linalg.norm(v)), 1e-12)).tolist()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Queries embedded as queries (some models prefix queries and documents differently)."""
+        return np.asarray([self.embed_query(t) for t in texts], dtype=np.float32).reshape(len(texts), -1)
 
 
 _cache: dict[tuple, Embeddings] = {}

@@ -154,6 +154,13 @@ class NewsIndex:
         """Nearest sentences by cosine similarity (higher is closer)."""
         return self._query(self.sentences, embedding, k, where, _sentence)
 
+    def sentence_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these sentences, by id (missing ids are left out)."""
+        if not ids:
+            return {}
+        res = self.sentences.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"])}
+
     def query_chunks(self, embedding, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
         return self._query(self.chunks, embedding, k, where, _chunk)
 

@@ -14,11 +14,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from retrieval.answering.answerers.base import NO_ANSWER, Answerer, AnswererUnavailable
 from retrieval.answering.answerers.extractive import ExtractiveAnswerer
 from retrieval.answering.answerers.llm import LLMAnswerer
+from retrieval.answering.rerank import load_model
 from retrieval.errors import ConfigError
 from retrieval.settings import Settings
 
 ANSWERERS: dict[str, Callable[[Settings], Answerer]] = {
-    "extractive": lambda settings: ExtractiveAnswerer(),
+    "extractive": lambda settings: ExtractiveAnswerer(load_model(settings.ranker_model)),
     "ollama": LLMAnswerer,
     "openai": LLMAnswerer,
 }

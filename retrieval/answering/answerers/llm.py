@@ -92,14 +92,21 @@ def _tags(question: str, hits: Sequence[Hit]) -> tuple[str, str]:
 
 
 def format_sources(hits: Sequence[Hit]) -> str:
-    """One line per hit: `[n] "sentence" (title; source; date)`, every value JSON-quoted."""
+    """One line per hit: `[n] "sentence" (title; source; date) context: "..."`, every value JSON-quoted.
+
+    The context is the sentence with its neighbours in the article, so the model can tell who
+    "he" or "the firm" is; only the numbered sentence is citable.
+    """
     lines = []
     for n, hit in enumerate(hits, 1):
         a = hit.article
         meta = "; ".join(
             json.dumps(v, ensure_ascii=False) for v in (a.title, a.source, a.published_at[:10]) if v
         )
-        lines.append(f"[{n}] {json.dumps(hit.sentence.text, ensure_ascii=False)}" + (f" ({meta})" if meta else ""))
+        line = f"[{n}] {json.dumps(hit.sentence.text, ensure_ascii=False)}" + (f" ({meta})" if meta else "")
+        if hit.context and hit.context.strip() != hit.sentence.text.strip():
+            line += f" context: {json.dumps(hit.context, ensure_ascii=False)}"
+        lines.append(line)
     return "\n".join(lines)
 
 

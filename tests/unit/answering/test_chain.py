@@ -33,7 +33,7 @@ def fake(*replies: str) -> GenericFakeChatModel:
 
 @pytest.fixture
 def seed_hits(seed_engine, seed_settings):
-    return seed_engine.search(SEED_QUESTION, k=seed_settings.top_k)
+    return seed_engine.searcher.answer_hits(SEED_QUESTION, k=seed_settings.top_k)  # what the chain offers
 
 
 def number_of(hits, text: str) -> int:

@@ -9,6 +9,7 @@ import pytest
 
 from retrieval.errors import InputFileError
 from retrieval.evaluation.datasets import DATASETS, load_dataset
+from retrieval.evaluation.questions import EvalQuestion, id_parity, report_kind
 from tests.helpers import DATASETS as SHARED_DATASETS
 
 
@@ -221,6 +222,62 @@ def test_project_jsonl_fixture(tmp_path):
     assert a.history == (("Who?", "Venezuela."),) and a.evidence[0].doc == "seeds/x.txt"
     assert not b.answerable
     assert c.evidence[0].kind == "article"
+
+
+def test_project_jsonl_keeps_kind_and_needs_context_and_stays_backward_compatible(tmp_path):
+    ev = [{"doc": "sport/001.txt", "text": "Its captain scored twice."}]
+    rows = [
+        {"id": "s1", "kind": "single", "question": "Who scored?", "evidence": ev, "needs_context": True},
+        {"id": "s2", "kind": "single", "question": "Did the captain score?", "evidence": ev, "needs_context": False},
+        {"id": "s3", "kind": "single", "question": "Which cup?", "evidence": ev},
+        {"id": "f1", "kind": "followup", "question": "And then?", "history": [["Who?", "He."]], "evidence": ev},
+        {"id": "u1", "kind": "unanswerable", "question": "Who won in 2030?", "answer": "", "evidence": []},
+        {"id": "old", "question": "No kind at all?", "evidence": ev},
+    ]
+    qs = {q.id: q for q in load_dataset("jsonl", write_jsonl(tmp_path / "q.jsonl", rows)).questions}
+    assert (qs["s1"].kind, qs["s1"].needs_context) == ("single", True)
+    assert (qs["s2"].needs_context, qs["s3"].needs_context, qs["old"].kind) == (False, None, "")
+    assert {k: report_kind(q) for k, q in qs.items()} == {
+        "s1": "single, needs context",
+        "s2": "single, names its subject",
+        "s3": "single",
+        "f1": "followup",
+        "u1": "unanswerable",
+        "old": "",
+    }
+    assert not qs["u1"].answerable and qs["f1"].history == (("Who?", "He."),)
+
+
+def test_id_parity_is_the_calibration_split_of_the_benchmarks():
+    import hashlib
+
+    for qid in ("dev-1-01", "dev-1-02", "5a8b57f25542995d1e6f1371", "0", "é"):
+        even = int(hashlib.sha1(qid.encode()).hexdigest(), 16) % 2 == 0  # benchmarks/calibrate.py's rule
+        assert id_parity(qid) == ("even" if even else "odd")
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "hotpotqa"])
+def test_subset_even_and_odd_split_every_dataset_in_two(kind, hotpot_dir):
+    if kind == "jsonl":
+        ds = load_dataset("jsonl", write_jsonl(hotpot_dir / "q.jsonl", [{"question": f"q{i}?"} for i in range(40)]))
+    else:
+        ds = load_dataset("hotpotqa", hotpot_dir)
+    even, odd = ds.subset("even"), ds.subset("odd")
+    assert all(id_parity(q.id) == "even" for q in even.questions)
+    assert all(id_parity(q.id) == "odd" for q in odd.questions)
+    assert sorted(q.id for q in even.questions + odd.questions) == sorted(q.id for q in ds.questions)
+    assert even.corpus == ds.corpus and ds.subset(None) is ds
+    if kind == "jsonl":
+        assert even.questions and odd.questions and "subset even" in even.notes[-1]
+
+
+def test_an_empty_subset_is_one_clear_error():
+    from retrieval.evaluation.questions import EvalDataset
+
+    ds = EvalDataset("x", [EvalQuestion(id="dev-1-01", question="?")])
+    other = "odd" if id_parity("dev-1-01") == "even" else "even"
+    with pytest.raises(InputFileError, match=f"no question of this dataset is in the {other} subset"):
+        ds.subset(other)
 
 
 def test_sample_is_reproducible_and_keeps_order(hotpot_dir):

@@ -108,6 +108,21 @@ def test_answer_metrics_match_hand_computed_values():
     assert (m["answerable"], m["unanswerable"]) == (3, 2)
 
 
+def test_first_citation_rate_counts_answers_that_lead_with_gold():
+    outcomes = [
+        AnswerOutcome(True, True, False, 2, 1, 1, 1, first_gold=True),
+        AnswerOutcome(True, True, False, 3, 1, 1, 1, first_gold=False),  # gold cited, but second
+        AnswerOutcome(True, True, False, 1, 0, 1, 0),
+        AnswerOutcome(True, True, True, 0, 0, 1, 0, first_gold=True),  # abstained: never counts
+        AnswerOutcome(True, False, False, 1, 0, 0, 0, first_gold=False),  # gold not placed: not scored
+        AnswerOutcome(False, False, True, 0, 0, 0, 0),
+    ]
+    m = answer_metrics(outcomes)
+    assert m["first_cited_gold"] == pytest.approx(1 / 4)
+    assert m["cited_gold"] == pytest.approx(2 / 4)
+    assert answer_metrics([AnswerOutcome(False, False, True, 0, 0, 0, 0)])["first_cited_gold"] is None
+
+
 def test_answer_metrics_without_unanswerables_leave_abstention_empty():
     m = answer_metrics([AnswerOutcome(True, True, False, 1, 1, 1, 1)])
     assert m["abstain_rate"] is None and m["answer_rate"] == 1.0

@@ -1,0 +1,284 @@
+"""Train the answer-sentence ranker (retrieval/answering/ranker.json) on a named split, and report.
+
+    python benchmarks/train_ranker.py                  # builds/reuses the eval indexes, writes ranker.json
+    python benchmarks/train_ranker.py --fit even --out /tmp/ranker-even.json   # to report the odd half
+    python benchmarks/train_ranker.py --data-dir /tmp/nb --no-write
+
+The split: a question is "even" when sha1(id) is even, "odd" otherwise. The shipped model is
+fitted on `bbc_news_questions_dev` (questions the way readers ask; `--fit all`, or only its even
+half with `--fit even`) plus the even half of SQuAD2-500 and HotpotQA-100 with weight 0.1 each
+(measured: without them the BBC-style weights lose up to 18 points of top-3 on HotpotQA, with
+more weight BBC loses; their odd halves stay a no-regression check). The abstention threshold
+(answer >= 92% of the fitted BBC answerables) and the citation ratio are chosen on the fitted
+questions too. The figures printed are held out: each BBC half answered by a model fitted on the
+other half, and a repeated two-fold cross-validation (which is what chose the features).
+
+The sets are read from ../shared/datasets (the BBC corpus is `bbc_news_2225/`). Indexes are
+built once under `<data_dir>/eval/` and shared with `newsbot eval`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from retrieval.answering import rerank  # noqa: E402
+from retrieval.answering.search import Searcher  # noqa: E402
+from retrieval.evaluation.datasets import load_dataset  # noqa: E402
+from retrieval.evaluation.gold import GoldResolver  # noqa: E402
+from retrieval.evaluation.runner import open_corpus_index, open_files_index  # noqa: E402
+from retrieval.settings import Settings  # noqa: E402
+
+PUBLIC_WEIGHT = 0.1
+C = 0.3  # inverse L2 strength (measured 0.1-1.0: within a point)
+ANSWER_FLOOR = 0.92  # share of TRAIN answerables the abstention threshold must still answer
+MAX_MEAN_CITES = 2.5
+
+
+def in_train(qid: str) -> bool:
+    return int(hashlib.sha1(qid.encode()).hexdigest(), 16) % 2 == 0
+
+
+def records(searcher: Searcher, questions, gold_rows) -> list[dict]:
+    """Candidate rows, their features and gold labels, through the same code `ask` uses."""
+    out = []
+    for q in questions:
+        found = searcher.answer_candidates(q.question, history=q.history)
+        if found is None:
+            continue
+        lex, rows, feats = found
+        gold = gold_rows(q)
+        out.append(
+            {
+                "id": q.id,
+                "kind": q.kind or ("single" if q.answerable else "unanswerable"),
+                "answerable": q.answerable,
+                "train": in_train(q.id),
+                "rows": rows,
+                "arts": lex.article_row[rows],
+                "feats": feats,
+                "y": np.isin(rows, list(gold)),
+            }
+        )
+    return out
+
+
+def bbc_records(settings: Settings, datasets: Path) -> list[dict]:
+    corpus = datasets / "bbc_news_2225"
+    ds = load_dataset("jsonl", datasets / "bbc_news_questions_dev" / "questions.jsonl")
+    index, s = open_files_index([corpus], settings, show=True)
+    searcher = Searcher(index, s)
+    lex = searcher.lexical()
+    by_path: dict[str, int] = {}
+    for i, a in enumerate(lex.articles):
+        for key in re.findall(r"[^\[\]\",]+\.txt", a.key):
+            by_path[str(Path(key).resolve().relative_to(corpus.resolve()))] = i
+    raw = {json.loads(line)["id"]: json.loads(line) for line in (datasets / "bbc_news_questions_dev" / "questions.jsonl").open()}
+
+    def gold_rows(q) -> set[int]:
+        found = set()
+        for ev in raw[q.id].get("evidence", []):
+            a = by_path.get(ev["doc"])
+            if a is None:
+                continue
+            lo, hi = lex.article_span(a)
+            want = " ".join(ev["text"].split())
+            for r in range(lo, hi):
+                text = " ".join(lex.texts[r].split())
+                if want in text or (text in want and len(text) >= len(want) / 2):
+                    found.add(r)
+        return found
+
+    recs = records(searcher, ds.questions, gold_rows)
+    for r in recs:
+        r["kind"] = raw[r["id"]]["kind"]
+        r["needs_context"] = bool(raw[r["id"]].get("needs_context"))
+        r["set"] = "bbc"
+    return recs
+
+
+def public_records(settings: Settings, datasets: Path, name: str, folder: str) -> list[dict]:
+    ds = load_dataset(name, datasets / folder)
+    index, s = open_corpus_index(ds, settings, show=True)
+    searcher = Searcher(index, s)
+    lex = searcher.lexical()
+    resolver = GoldResolver(index)
+
+    def gold_rows(q) -> set[int]:
+        found = set()
+        for unit in resolver.resolve(q).units:
+            for sentence in resolver.sentences(unit.article_id):
+                if unit.in_sentence(sentence) and sentence.id in lex.row_of:
+                    found.add(lex.row_of[sentence.id])
+        return found
+
+    recs = [r for r in records(searcher, ds.questions, gold_rows) if not r["answerable"] or r["y"].any()]
+    for r in recs:
+        r["set"] = name
+    return recs
+
+
+def fit(recs: list[dict]) -> rerank.RankerModel:
+    answerable = [r for r in recs if r["answerable"] and r["y"].any()]
+    weight = lambda r: 1.0 if r["set"] == "bbc" else PUBLIC_WEIGHT  # noqa: E731
+    xa, ya, wa, xs, ys, ws = [], [], [], [], [], []
+    for r in answerable:
+        ua, inputs = rerank.article_inputs(r["feats"], r["arts"])
+        gold_arts = set(r["arts"][r["y"]].tolist())
+        xa.append(inputs)
+        ya.append(np.isin(ua, list(gold_arts)))
+        wa.append(np.full(len(ua), weight(r)))
+        m = np.isin(r["arts"], list(gold_arts))  # within the right story: which sentence answers
+        xs.append(rerank.sentence_inputs(r["feats"], r["arts"])[m])
+        ys.append(r["y"][m])
+        ws.append(np.full(int(m.sum()), weight(r)))
+
+    def logistic(x, y, w) -> rerank.Logistic:
+        x, y, w = np.vstack(x), np.concatenate(y), np.concatenate(w)
+        mean, std = x.mean(0), x.std(0)
+        scale = np.where(std > 1e-6, std, 1.0)  # a constant input (e.g. an article's best minus itself) stays 0
+        m = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y, sample_weight=w)
+        return rerank.Logistic(mean, scale, m.coef_[0], float(m.intercept_[0]))
+
+    return rerank.RankerModel(logistic(xa, ya, wa), logistic(xs, ys, ws), threshold=0.0, cite_ratio=1.0, meta={})
+
+
+def answers(model: rerank.RankerModel, recs: list[dict], threshold: float, ratio: float) -> list[tuple[dict, list[int]]]:
+    out = []
+    for r in recs:
+        p = model.predict(r["feats"], r["arts"])
+        order = np.argsort(-p, kind="stable")
+        if not len(order) or p[order[0]] < threshold:
+            out.append((r, []))
+            continue
+        best = p[order[0]]
+        cited = [int(order[0])] + [int(i) for i in order[1 : rerank.MAX_CITED] if p[i] >= ratio * best]
+        out.append((r, cited))
+    return out
+
+
+def figures(results: list[tuple[dict, list[int]]]) -> dict[str, float]:
+    ans = [(r, c) for r, c in results if r["answerable"]]
+    una = [(r, c) for r, c in results if not r["answerable"]]
+
+    def share(xs, fn) -> float:
+        return sum(1 for x in xs if fn(x)) / len(xs) if xs else float("nan")
+
+    gold = lambda x: bool(x[1]) and bool(x[0]["y"][x[1]].any())  # noqa: E731
+    answered = [x for x in ans if x[1]]
+    return {
+        "cited_gold": share(ans, gold),
+        "singles": share([x for x in ans if x[0]["kind"] == "single"], gold),
+        "followups": share([x for x in ans if x[0]["kind"] == "followup"], gold),
+        "first_gold": share(ans, lambda x: bool(x[1]) and bool(x[0]["y"][x[1][0]])),
+        "answered": share(ans, lambda x: bool(x[1])),
+        "abstained": share(una, lambda x: not x[1]),
+        "cites": sum(len(c) for _, c in answered) / len(answered) if answered else float("nan"),
+    }
+
+
+def choose(model: rerank.RankerModel, train_bbc: list[dict]) -> tuple[float, float]:
+    """Threshold: the largest that answers ANSWER_FLOOR of TRAIN answerables. Ratio: best cited-gold in budget."""
+    best = sorted(float(model.predict(r["feats"], r["arts"]).max()) for r in train_bbc if r["answerable"])
+    threshold = best[int(len(best) * (1 - ANSWER_FLOOR))] if best else 0.0
+    choice, score = 1.0, -1.0
+    for ratio in (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0):
+        f = figures(answers(model, train_bbc, threshold, ratio))
+        if f["cites"] <= MAX_MEAN_CITES and f["cited_gold"] > score:
+            choice, score = ratio, f["cited_gold"]
+    return threshold, choice
+
+
+def cross_validated(recs: list[dict], public: list[dict], reps: int = 10) -> dict[str, float]:
+    """Top-1 / top-3 gold over repeated random halves of the dev answerables (the feature choice)."""
+    dev = [r for r in recs if r["answerable"] and r["y"].any()]
+    rng = np.random.default_rng(0)
+    top1 = top3 = n = 0
+    for _ in range(reps):
+        idx = rng.permutation(len(dev))
+        half = len(dev) // 2
+        for a, b in ((idx[:half], idx[half:]), (idx[half:], idx[:half])):
+            model = fit([dev[i] for i in a] + public)
+            for i in b:
+                p = model.predict(dev[i]["feats"], dev[i]["arts"])
+                order = np.argsort(-p, kind="stable")[:3]
+                top1 += bool(dev[i]["y"][order[0]])
+                top3 += bool(dev[i]["y"][order].any())
+                n += 1
+    return {"top1": top1 / n, "top3": top3 / n}
+
+
+def trained(bbc_train: list[dict], public_train: list[dict]) -> rerank.RankerModel:
+    """Fit on these questions, then choose the threshold and citation ratio on the same BBC questions."""
+    model = fit(bbc_train + public_train)
+    threshold, ratio = choose(model, bbc_train)
+    return rerank.RankerModel(model.article, model.sentence, threshold, ratio, meta={})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    ap.add_argument("--data-dir", type=Path, default=None, help="where eval indexes live (default: NEWSBOT_DATA_DIR)")
+    ap.add_argument("--fit", choices=("all", "even"), default="all",
+                    help="BBC dev questions to fit on: all (the shipped model) or the even half (to report the odd one)")
+    ap.add_argument("--out", type=Path, default=rerank.MODEL_FILE, help="where to write the model (default: shipped)")
+    ap.add_argument("--no-write", action="store_true", help="print the figures only")
+    args = ap.parse_args()
+    print("$ python benchmarks/train_ranker.py " + " ".join(sys.argv[1:]))
+    settings = Settings.load() if args.data_dir is None else Settings.load(data_dir=args.data_dir)
+    t0 = time.time()
+    bbc = bbc_records(settings, args.datasets)
+    public = public_records(settings, args.datasets, "squad", "squad2_500")
+    public += public_records(settings, args.datasets, "hotpotqa", "hotpotqa_hipporag_100")
+    print(f"features for {len(bbc)} BBC and {len(public)} public questions in {time.time() - t0:.0f} s")
+    # The public sets are only ever fitted on their even half: their odd half stays a no-regression check.
+    public_train = [r for r in public if r["train"] and r["answerable"]]
+    even, odd = [r for r in bbc if r["train"]], [r for r in bbc if not r["train"]]
+    # Two folds: each BBC half reported by a model that never saw it (thresholds chosen on the other half).
+    folds = {}
+    for name, fit_on, report_on in (("odd half, fitted on even", even, odd), ("even half, fitted on odd", odd, even)):
+        m = trained(fit_on, public_train)
+        folds[name] = figures(answers(m, report_on, m.threshold, m.cite_ratio))
+    cv = cross_validated(bbc, public_train)
+    model = trained(bbc if args.fit == "all" else even, public_train)
+    model = rerank.RankerModel(
+        model.article,
+        model.sentence,
+        model.threshold,
+        model.cite_ratio,
+        meta={
+            "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "fitted_on": {
+                "bbc_news_questions_dev": "all" if args.fit == "all" else "sha1(id) even",
+                "squad2_500+hotpotqa_100": f"sha1(id) even, weight {PUBLIC_WEIGHT}",
+            },
+            "split": "even = sha1(id) even; odd = sha1(id) odd",
+            "held_out_figures": {k: {m: round(v, 3) for m, v in f.items()} for k, f in folds.items()},
+            "cross_validated_top": {k: round(v, 3) for k, v in cv.items()},
+        },
+    )
+    print(f"model fitted on {'all' if args.fit == 'all' else 'the even half of the'} BBC dev questions: "
+          f"threshold {model.threshold:.3f}, cite ratio {model.cite_ratio}")
+    print("held-out figures (each half answered by a model fitted on the other half + the public even halves):")
+    for name, f in folds.items():
+        print(f"  {name:26s} " + "  ".join(f"{k} {v:.2f}" for k, v in f.items()))
+    print(f"2-fold CV x10 over all dev answerables: top-1 {cv['top1']:.3f}, top-3 {cv['top3']:.3f}")
+    if not args.no_write:
+        args.out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,477 @@
+"""Second stage: choose the answering sentence among the candidates, reading it in its context.
+
+Readers paraphrase, and the news sentence that answers often leans on its context ("he", "the
+firm") while the name is in the headline or an earlier sentence. So the first stage's candidates
+(dense + lexical, see `search.py`) are widened to every sentence of their best few articles, and each
+candidate is judged with its article:
+- how close it is to the question (the stored "headline. sentence" vector), and to the question
+  without its names, and without the words of the article's headline: every sentence of an
+  article shares its headline, so what tells them apart is what the question asks, not whom it is
+  about (measured: the gold sentence is the closest one in its article 35% of the time by the
+  whole question, 43% adding the question without the headline's words);
+- IDF-weighted coverage of the question's terms by the sentence with its headline and the two
+  sentences before it, and by the whole article (is this the right story at all);
+- whether it holds what the question asks for, beyond the question's own words (a number for
+  "how many", a date for "when", a name for "who", a place for "where", a reason for "why");
+- whether its article is the conversation's story, for follow-ups.
+
+A logistic model over these features (weights in `ranker.json`, trained on a named split by
+`benchmarks/train_ranker.py`; nothing here is tuned by hand) gives the probability that a sentence
+answers the question. The extractive answerer cites by that probability and abstains when the best
+one is below the model's calibrated threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.answering.lexical import LexicalIndex
+from retrieval.text import content_terms, tokenize
+
+MODEL_FILE = Path(__file__).with_name("ranker.json")
+EXPAND_ARTICLES = 6  # articles whose every sentence becomes a candidate (the gold was in 100% of dev cases)
+CONTEXT_BEFORE = 2  # preceding sentences that count as the sentence's context
+RESIDUAL_ARTICLES = 2  # leading articles whose headline words are taken out of the question
+MAX_CITED = 3  # citations in one extractive answer
+
+FEATURES = (
+    "cos_gap",  # cosine to the question minus the best candidate's
+    "cos_nocaps",  # cosine to the question without its names
+    "cos_resid",  # cosine to the question without its names and the article's headline words
+    "bm25",  # BM25 of headline + sentence, relative to the query's best over the index
+    "cov_ctx",  # IDF-weighted share of question terms in sentence, headline and 2 sentences before
+    "cov_art",  # the same over the whole article
+    "resid_cov",  # share of the terms the headline lacks that the sentence (or the one before) has
+    "art_rank",  # rank of the article by its best sentence's cosine (0 = best), capped at 10
+    "type_expected",  # the question asks for a number, date, name, place or reason
+    "type_ok",  # the sentence holds one
+    "type_new",  # ... beyond the question's own words
+    "in_history",  # the article is the one the conversation is about
+    "length",  # log(1 + words)
+    "cov_prefix",  # share of the question's words matched by 5-letter prefix in the sentence's context
+)
+
+# What the question asks for.
+_KIND_PATTERNS = (
+    ("number", re.compile(
+        r"\bhow (many|much|old|long|far|big|large|tall|high|often|fast|soon|heavy|deep|wide)\b|\bwhat (number|"
+        r"percentage|percent|amount|proportion|share|fraction|price|figure|level|rate|score|sum|size|total|"
+        r"cost|sentence|fine|salary|value|age)\b|\bby how much\b",
+        re.I)),
+    ("date", re.compile(r"^\s*when\b|\bwhen (did|was|were|is|will|does|do|has|had|are|should|could)\b|\b(what|which|"
+                        r"in what) (year|years|date|month|day|century|decade|time|period)\b", re.I)),
+    ("who", re.compile(r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|did|has|had|will|are)\b|\bwhich "
+                       r"(man|woman|men|women|player|players|person|people|firm|firms|company|companies|club|clubs|"
+                       r"team|teams|group|minister|singer|actor|actress|band|council|paper|newspaper|bank|network|"
+                       r"broadcaster|party|star|stars|newcomers|director|film|album|book)\b", re.I)),
+    ("where", re.compile(r"^\s*where\b|\bwhere (is|was|were|did|does|do|will|are)\b|\bwhich (city|town|country|"
+                         r"countries|place|region|venue|stadium|area|areas|sites?)\b|\bin which (city|town|country)\b",
+                         re.I)),
+    ("why", re.compile(r"^\s*why\b|\bwhy (is|was|were|did|does|do|has|had|are|will)\b|\bwhat (was|is) "
+                       r"(the )?reason\b|\bwhat('s| is| was) behind\b|\breason for\b", re.I)),
+)
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|m|bn|k)?\b|[£$€]\s?\d")
+_NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundreds?|thousands?|millions?|billions?|dozens?|half|double|doubled|treble|triple|quarter|third|percent|"
+    r"per cent|couple|few|several|handful)\b",
+    re.I,
+)
+_DATE_WORD = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|"
+    r"Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|week|weeks|month|months|year|years|"
+    r"spring|summer|autumn|winter|century|decade|morning|evening|night|ago|later|earlier|soon|until)\b",
+    re.I,
+)
+_REASON = re.compile(
+    r"\b(because|after|due to|owing to|as a result|since|so that|in order to|blamed|reason|following|amid|"
+    r"caused|led to|meant|as|to (?:fund|pay|help|avoid|allow|make|cut|raise|protect|meet|boost|save|stop))\b",
+    re.I,
+)
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?\"“‘']\s)\b[A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*")
+_PLACE_CUE = re.compile(r"\b(in|at|from|to|near|across|outside|inside|off|on)\s+(the\s+)?[A-Z][a-z]+")
+_WORDS = re.compile(r"\S+")
+# A sentence that needs what came before it to be understood ("He said...", "The firm...").
+_LEANS_BACK = re.compile(
+    r"^\W*(he|she|it|they|his|her|its|their|this|that|these|those|the (firm|company|group|club|side|team|"
+    r"player|star|singer|band|minister|government|bank|man|woman|report|study|move|deal|plan|body|airline|"
+    r"network|channel|paper|newspaper|council|party|chancellor|president|\w+-year-old|\w+ year-old))\b",
+    re.I,
+)
+
+
+def expected_kind(question: str) -> str:
+    """The kind of answer the question asks for: number, date, who, where, why or ""."""
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return ""
+
+
+def has_kind(kind: str, text: str) -> bool:
+    """True when `text` holds an answer of that kind."""
+    if kind == "number":
+        counts = [n for n in _NUMBER.findall(text) if not _YEAR.fullmatch(n.rstrip("%"))]
+        return bool(counts) or bool(_NUMBER_WORD.search(text))
+    if kind == "date":
+        return bool(_YEAR.search(text) or _DATE_WORD.search(text))
+    if kind == "who":
+        return bool(_CAPITALISED.search(text))
+    if kind == "where":
+        return bool(_PLACE_CUE.search(text))
+    if kind == "why":
+        return bool(_REASON.search(text))
+    return False
+
+
+_TOKENS = re.compile(r"[\w£$€%.,'’-]+")
+
+
+def new_material(text: str, question: str) -> str:
+    """The sentence with every word the question already uses blanked out (for `has_kind`)."""
+    asked = {w.casefold() for w in _TOKENS.findall(question)}
+    return _TOKENS.sub(lambda m: " " if m.group(0).casefold() in asked else m.group(0), text)
+
+
+def without_names(question: str) -> str:
+    """The question without its capitalised words (names): what it asks, not whom it is about."""
+    words = _WORDS.findall(question)
+    kept = [w for i, w in enumerate(words) if not (i > 0 and w[:1].isupper())]
+    return " ".join(kept) or question
+
+
+def without_headline(question: str, title: str) -> str:
+    """The question without its names and without the words of an article's headline."""
+    in_title = set(tokenize(title))
+    kept = []
+    for i, w in enumerate(_WORDS.findall(question)):
+        toks = tokenize(w)
+        if (i > 0 and w[:1].isupper()) or (toks and all(t in in_title for t in toks)):
+            continue
+        kept.append(w)
+    return " ".join(kept) or question
+
+
+def title_is_derived(lex: LexicalIndex, article: int) -> bool:
+    """True when the article had no headline and its title was made from its first sentence."""
+    lo, hi = lex.article_span(article)
+    title = " ".join(lex.articles[article].title.split()).rstrip("…. ")
+    return hi > lo and " ".join(lex.texts[lo].split()).startswith(title)
+
+
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]+")
+
+
+def names_new_subject(question: str, lex: LexicalIndex, articles: Sequence[int]) -> bool:
+    """True when the question names someone or something its story never mentions ("What about Cuba?")."""
+    names = {n.casefold() for n in _NAME.findall(question.strip())}
+    if not names:
+        return False
+    story = " ".join(
+        [lex.articles[a].title for a in articles] + [t for a in articles for t in lex.texts[slice(*lex.article_span(a))]]
+    ).casefold()
+    return any(n not in story for n in names)
+
+
+ALREADY_SAID = 0.5  # share of a sentence's words in the last answer that makes it a repeat
+
+
+def already_said(sentence: str, said: set[str]) -> bool:
+    """True when most of the sentence's content words are in what the last answer said."""
+    if not said:
+        return False
+    terms = content_terms(sentence)
+    return bool(terms) and len(terms & said) / len(terms) >= ALREADY_SAID
+
+
+def leans_back(text: str) -> bool:
+    """True when the sentence opens with a pronoun or a bare description ("he", "the firm")."""
+    return bool(_LEANS_BACK.match(text))
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """Logistic regression over standardised inputs: p = sigmoid(w . (x - mean) / scale + b)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> Logistic:
+        return cls(*(np.asarray(raw[k], dtype=np.float64) for k in ("mean", "scale", "weights")), float(raw["bias"]))
+
+    def to_dict(self) -> dict:
+        out = {k: [round(float(v), 6) for v in getattr(self, k)] for k in ("mean", "scale", "weights")}
+        out["bias"] = round(float(self.bias), 6)
+        return out
+
+
+def article_inputs(feats: np.ndarray, arts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per article: the max and mean of its candidates' features. Returns (articles, inputs)."""
+    ua = np.unique(arts)
+    rows = [feats[arts == a] for a in ua]
+    return ua, np.vstack([np.concatenate([f.max(0), f.mean(0)]) for f in rows]) if len(ua) else np.zeros((0, 2 * feats.shape[1]))
+
+
+def sentence_inputs(feats: np.ndarray, arts: np.ndarray) -> np.ndarray:
+    """Per sentence: its features and the same relative to its article's best (what sets it apart)."""
+    rel = np.zeros_like(feats)
+    for a in np.unique(arts):
+        m = arts == a
+        rel[m] = feats[m] - feats[m].max(0, keepdims=True)
+    return np.hstack([feats, rel])
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    """P(sentence answers) = P(its article is the story asked about) * P(it is the sentence, given the article).
+
+    Two logistic models: the within-article one sees each feature relative to the article's best,
+    which is what tells the sentences of one story apart (measured: within-article choice 44% ->
+    47% top-1 with relative features, and the two-stage product beat one model over all rows).
+    """
+
+    article: Logistic
+    sentence: Logistic
+    threshold: float  # abstain when the best sentence's probability is below this
+    cite_ratio: float  # cite a further sentence whose probability is at least this share of the best
+    meta: dict
+
+    def predict(self, feats: np.ndarray, arts: np.ndarray) -> np.ndarray:
+        if len(feats) == 0:
+            return np.zeros(0)
+        ua, xa = article_inputs(feats, arts)
+        pa = dict(zip(ua.tolist(), self.article.predict(xa).tolist()))
+        ps = self.sentence.predict(sentence_inputs(feats, arts))
+        return ps * np.asarray([pa[a] for a in arts.tolist()])
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> RankerModel:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> RankerModel:
+        if tuple(raw["features"]) != FEATURES:
+            raise ValueError(f"{MODEL_FILE.name} was trained on other features; run benchmarks/train_ranker.py")
+        return cls(
+            article=Logistic.from_dict(raw["article"]),
+            sentence=Logistic.from_dict(raw["sentence"]),
+            threshold=float(raw["threshold"]),
+            cite_ratio=float(raw["cite_ratio"]),
+            meta=dict(raw.get("meta", {})),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(FEATURES),
+            "article": self.article.to_dict(),
+            "sentence": self.sentence.to_dict(),
+            "threshold": round(float(self.threshold), 6),
+            "cite_ratio": round(float(self.cite_ratio), 6),
+            "meta": self.meta,
+        }
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str = "") -> RankerModel:
+    """The ranker at `path` ("" = the shipped one), read once per process; ConfigError if unusable."""
+    from retrieval.errors import ConfigError
+
+    try:
+        return RankerModel.load(Path(path).expanduser() if path else MODEL_FILE)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"NEWSBOT_RANKER_MODEL={path!r} is not a usable ranker ({exc}); retrain it with "
+            "benchmarks/train_ranker.py or unset it to use the shipped one"
+        ) from None
+
+
+def default_model() -> RankerModel:
+    """The shipped model."""
+    return load_model("")
+
+
+Vectors = Callable[[np.ndarray], np.ndarray]  # lexical rows -> their stored unit vectors
+EmbedQueries = Callable[[list[str]], np.ndarray]  # texts -> vectors
+
+
+def widen(
+    lex: LexicalIndex,
+    first_rows: np.ndarray,
+    first_scores: np.ndarray,
+    extra_articles: Sequence[int] = (),
+    n_articles: int = EXPAND_ARTICLES,
+) -> np.ndarray:
+    """The first stage's rows plus every sentence of its best articles (and of `extra_articles`)."""
+    best: dict[int, float] = {}
+    for a, s in zip(lex.article_row[first_rows].tolist(), first_scores.tolist()):
+        if s > best.get(a, -1e9):
+            best[a] = s
+    top = sorted(best, key=lambda a: -best[a])[:n_articles]
+    parts = [first_rows]
+    for a in dict.fromkeys([*extra_articles, *top]):
+        lo, hi = lex.article_span(a)
+        parts.append(np.arange(lo, hi, dtype=np.int64))
+    return np.unique(np.concatenate(parts))
+
+
+def features(
+    question: str,
+    terms: Sequence[str],
+    lex: LexicalIndex,
+    bm25_best: float,
+    rows: np.ndarray,
+    qvec: np.ndarray,
+    vectors: Vectors,
+    embed: EmbedQueries,
+    history_articles: Sequence[int] = (),
+) -> np.ndarray:
+    """One feature row per candidate row, in FEATURES order."""
+    n = len(rows)
+    out = np.zeros((n, len(FEATURES)), dtype=np.float64)
+    if n == 0:
+        return out
+    art = lex.article_row[rows]
+    vec = np.asarray(vectors(rows), dtype=np.float64)
+    vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
+    q = np.asarray(qvec, dtype=np.float64)
+    cos = vec @ (q / max(float(np.linalg.norm(q)), 1e-12))
+
+    # Articles by their best sentence; the question without names / without each leader's headline.
+    art_cos: dict[int, float] = {}
+    for a, c in zip(art.tolist(), cos.tolist()):
+        art_cos[a] = max(art_cos.get(a, -1.0), c)
+    order = sorted(art_cos, key=lambda a: -art_cos[a])
+    art_rank = {a: i for i, a in enumerate(order)}
+    lead = order[:RESIDUAL_ARTICLES]
+    derived = {a: title_is_derived(lex, a) for a in art_cos}
+    # A title made from the first sentence is no headline: nothing to take out, no context to add.
+    focus = np.asarray(
+        embed(
+            [
+                without_names(question),
+                *(without_names(question) if derived[a] else without_headline(question, lex.articles[a].title) for a in lead),
+            ]
+        ),
+        dtype=np.float64,
+    )
+    focus /= np.maximum(np.linalg.norm(focus, axis=1, keepdims=True), 1e-12)
+    cos_nocaps = vec @ focus[0]
+    resid_vec = {a: focus[1 + i] for i, a in enumerate(lead)}
+    cos_resid = np.asarray([vec[i] @ resid_vec[a] if a in resid_vec else cos_nocaps[i] for i, a in enumerate(art.tolist())])
+
+    # Lexical evidence, IDF-weighted over the question's distinct terms, read from BM25's postings
+    # (headline + sentence per row) rather than re-tokenising: a few numpy calls per term.
+    unique = list(dict.fromkeys(terms))
+    idf = np.asarray([lex.idf(t) for t in unique], dtype=np.float64)
+    total = float(idf.sum()) or 1.0
+    postings = [np.sort(lex.postings(t)) for t in unique]
+    slot = {t: i for i, t in enumerate(unique)}
+
+    def hits_of(tokens: Sequence[str]) -> np.ndarray:
+        hit = np.zeros(len(unique), dtype=bool)
+        for t in tokens:
+            i = slot.get(t)
+            if i is not None:
+                hit[i] = True
+        return hit
+
+    near = np.unique(np.concatenate([rows - d for d in range(CONTEXT_BEFORE + 1)]))
+    near = near[near >= 0]
+    near_pos = {int(r): i for i, r in enumerate(near)}
+    near_hits = np.zeros((len(near), len(unique)), dtype=bool)
+    for j, post in enumerate(postings):
+        near_hits[:, j] = np.isin(near, post, assume_unique=False)
+    for i, r in enumerate(near.tolist()):
+        if derived.get(int(lex.article_row[r])):  # its "headline" is in every row's postings: read the sentence
+            near_hits[i] = hits_of(tokenize(lex.texts[r]))
+
+    def sent_hits(r: int) -> np.ndarray:
+        return near_hits[near_pos[r]]
+
+    arts_list = list(art_cos)
+    spans = np.asarray([lex.article_span(a) for a in arts_list], dtype=np.int64).reshape(-1, 2)
+    art_matrix = np.zeros((len(arts_list), len(unique)), dtype=bool)
+    for j, post in enumerate(postings):
+        art_matrix[:, j] = np.searchsorted(post, spans[:, 1]) > np.searchsorted(post, spans[:, 0])
+    art_hits = {a: art_matrix[i] for i, a in enumerate(arts_list)}
+    title_hits = {a: hits_of([] if derived[a] else tokenize(lex.articles[a].title)) for a in arts_list}
+
+    def share(mask: np.ndarray, of: float = total) -> float:
+        return float(idf[mask].sum()) / of if of > 0 else 0.0
+
+    asked = content_terms(question)
+    prefix_cache: dict[int, set[str]] = {}
+
+    title_prefixes = {a: set() if derived[a] else content_terms(lex.articles[a].title) for a in arts_list}
+
+    def prefixes(r: int) -> set[str]:
+        got = prefix_cache.get(r)
+        if got is None:
+            got = prefix_cache[r] = content_terms(lex.texts[r])
+        return got
+
+    best_cos = float(cos.max())
+    kind = expected_kind(question)
+    history = set(history_articles)
+    bm = lex.scores(terms)
+    best_bm = bm25_best if bm25_best > 0 else 1.0
+    for i, (r, a) in enumerate(zip(rows.tolist(), art.tolist())):
+        lo, _ = lex.article_span(a)
+        s_hits = sent_hits(r)
+        prev = sent_hits(r - 1) if r - 1 >= lo else np.zeros(len(unique), dtype=bool)
+        ctx = s_hits | title_hits[a]
+        for p in range(max(lo, r - CONTEXT_BEFORE), r):
+            ctx = ctx | sent_hits(p)
+        resid = ~title_hits[a]
+        text = lex.texts[r]
+        around = prefixes(r) | (prefixes(r - 1) if r - 1 >= lo else set()) | title_prefixes[a]
+        out[i] = (
+            cos[i] - best_cos,
+            cos_nocaps[i],
+            cos_resid[i],
+            float(bm[r]) / best_bm,
+            share(ctx),
+            share(art_hits[a]),
+            share(resid & (s_hits | prev), float(idf[resid].sum())),
+            min(art_rank[a], 10),
+            1.0 if kind else 0.0,
+            1.0 if kind and has_kind(kind, text) else 0.0,
+            1.0 if kind and has_kind(kind, new_material(text, question)) else 0.0,
+            1.0 if a in history else 0.0,
+            math.log1p(len(text.split())),
+            len(asked & around) / len(asked) if asked else 0.0,
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Candidate rows with their answer probability, best first."""
+
+    rows: np.ndarray
+    prob: np.ndarray
+
+
+def rank(model: RankerModel, lex: LexicalIndex, rows: np.ndarray, feats: np.ndarray) -> Ranked:
+    """Candidates ordered by the model's probability that they answer the question."""
+    if len(rows) == 0:
+        return Ranked(rows, np.zeros(0))
+    prob = model.predict(feats, lex.article_row[rows])
+    order = np.argsort(-prob, kind="stable")
+    return Ranked(rows[order], prob[order])

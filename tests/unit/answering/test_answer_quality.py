@@ -1,0 +1,96 @@
+"""Answers to questions the way readers ask them: paraphrases, vague questions, future years, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answering.answerers.base import NO_ANSWER
+from retrieval.answering.question import TOO_VAGUE, is_vague
+
+# The README's question, reworded the ways readers reword it: each must be answered with the 88
+# and cite one of the two sentences that state it.
+SEED_PARAPHRASES = [
+    "How many people did Venezuela release?",
+    "How many protesters did the Maduro government release?",
+    "How many people has the Venezuelan government released?",
+    "How many people were released by Venezuela's prison ministry?",
+    "How many detained protesters were set free in Venezuela?",
+    "Venezuela released how many people?",
+    "How many individuals did the Venezuelan authorities release after the post-election protests?",
+    "How many were freed after protesting against Maduro's election win?",
+    "How many detainees did Venezuela's penitentiary ministry say it had freed?",
+    "What number of people did the Venezuelan government announce it had released?",
+    "How many post-election protesters has Venezuela let out of jail?",
+    "According to the Instagram statement, how many people were released?",
+]
+
+
+@pytest.mark.parametrize("question", SEED_PARAPHRASES)
+@pytest.mark.parametrize("corpus", ["seeds", "seeds+bbc"])
+def test_seed_question_paraphrases_cite_the_88_sentence(request, corpus, question):
+    engine = request.getfixturevalue("seed_engine" if corpus == "seeds" else "news_engine")
+    ans = engine.ask(question)
+    assert not ans.abstained, question
+    assert "88" in ans.answer
+    assert ans.citations[0].sentence_index in (0, 1)  # the two sentences that state the 88
+    assert "88" in ans.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What happened?", "Tell me more", "Any news?", "What's going on?", "what is the latest", "And then?"],
+)
+def test_vague_questions_ask_for_a_topic(seed_engine, question):
+    assert is_vague(question)
+    ans = seed_engine.ask(question)
+    assert ans.abstained and ans.answer == TOO_VAGUE and not ans.citations
+
+
+@pytest.mark.parametrize("question", ["What happened in Venezuela?", "Who is Maduro?", "Why?"])
+def test_questions_with_a_topic_are_not_vague(question):
+    assert not is_vague(question) or question == "Why?"
+
+
+def test_tell_me_more_in_a_conversation_is_a_follow_up(seed_engine):
+    first = seed_engine.ask("How many people did Venezuela release?")
+    ans = seed_engine.ask("Tell me more", history=[(first.question, first.answer)])
+    assert ans.answer != TOO_VAGUE
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who won the 2030 World Cup?", "Who won the 2004 Super Bowl?", "What will the weather be in Caracas in 2031?"],
+)
+def test_off_topic_and_future_questions_decline(seed_engine, question):
+    ans = seed_engine.ask(question)
+    assert ans.abstained and ans.answer == NO_ANSWER
+
+
+def test_follow_up_stays_with_the_story(seed_engine):
+    first = seed_engine.ask("How many people did Venezuela release?")
+    ans = seed_engine.ask("And how many remain in jail?", history=[(first.question, first.answer)])
+    assert not ans.abstained
+    assert any("900" in c.quote for c in ans.citations)
+
+
+def test_answer_leads_with_the_story_when_the_sentence_leans_on_it():
+    from retrieval.answering.answerers.extractive import compose
+    from retrieval.types import ArticleInfo, Hit, Sentence
+
+    art = ArticleInfo(id="a1", title="Brown hits back in Blair rift row")
+    hit = Hit(Sentence("a1", 3, 0, 30, "He said the claims were wrong."), art, 0.9)
+    assert compose([hit]) == "In “Brown hits back in Blair rift row”: He said the claims were wrong [1]."
+    named = Hit(Sentence("a1", 4, 0, 40, "Gordon Brown said the claims were wrong."), art, 0.9)
+    assert compose([named]) == "Gordon Brown said the claims were wrong [1]."
+
+
+def test_llm_sources_carry_each_sentence_in_its_context():
+    from retrieval.answering.answerers.llm import format_sources
+    from retrieval.types import ArticleInfo, Hit, Sentence
+
+    art = ArticleInfo(id="a1", title="Juninho set for Celtic exit")
+    hit = Hit(Sentence("a1", 2, 0, 30, "He has lost his place."), art, 0.9,
+              context="Juninho joined in the summer. He has lost his place. Veracruz want him.")
+    line = format_sources([hit])
+    assert line.startswith('[1] "He has lost his place." ("Juninho set for Celtic exit")')
+    assert 'context: "Juninho joined in the summer. He has lost his place. Veracruz want him."' in line
