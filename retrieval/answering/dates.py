@@ -12,7 +12,7 @@ windows ("last week" became one instant seven days ago, "in March 2005" became 2
 rules (`date_rules.py`: regular expressions behind a cheap first look, calendar arithmetic with
 python-dateutil's `relativedelta`) return windows and cost p50 0.21 ms on a question with a date
 expression, 0.014 ms on one without (1,232 questions: `python benchmarks/dates.py`;
-search_dates: p50 0.59 ms, p95 2.7 ms). The whole ask path's p50 moved by +1.1 ms.
+search_dates: p50 0.59 ms, p95 2.7 ms). The whole ask path's p50 moved within noise (+1.1 / -0.5 ms).
 
 What is understood (weeks start on Monday; a date without a year is its latest past occurrence):
 - today, tonight, this morning/afternoon/evening, yesterday, last night, the day before yesterday;
