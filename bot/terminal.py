@@ -10,7 +10,7 @@ from typing import TextIO
 import click
 
 from retrieval.text import clean_url, strip_controls
-from retrieval.types import Answer, Citation
+from retrieval.types import Answer, AppliedFilters, Citation
 
 MAX_WIDTH = 100  # beyond this, lines are tiring to read even on a wide terminal
 SHORT_QUOTE_CHARS = 160
@@ -72,13 +72,37 @@ def render_citation(c: Citation, style: TerminalStyle, full_quote: bool = True) 
     out.append(style.s(wrap(f"{meta}, {date}" if meta else date, style, indent="    "), dim=True))
     if c.link or c.url:
         target = c.link or c.url
-        out.append("    " + style.s(hyperlink(target, c.url or target, style), fg="blue", underline=style.links))
+        # A local file shows its path (a clickable file:// link on a terminal that supports it).
+        label = c.url or c.path or target
+        shown = hyperlink(target, label, style) if style.links or not c.path else c.path
+        out.append("    " + style.s(shown, fg="blue", underline=style.links))
     return "\n".join(out)
 
 
 def render_sources(answer: Answer, style: TerminalStyle, full_quotes: bool = True) -> str:
     """The numbered sources of an answer, "" when it has none."""
     return "\n".join(render_citation(c, style, full_quotes) for c in answer.citations)
+
+
+def filters_line(f: AppliedFilters | None) -> str:
+    """'Reuters, 2025-03-10 .. 2025-03-16 ("last week")'; '' when nothing is restricted."""
+    if f is None:
+        return ""
+    parts = []
+    if f.source:
+        parts.append(strip_controls(f.source))
+    if f.since or f.until:
+        span = f"{(f.since or '')[:10] or '…'} .. {(f.until or '')[:10] or 'now'}"
+        if f.expression and f.window_from == "question":
+            span += f' ("{strip_controls(f.expression)}")'
+        parts.append(span)
+    return ", ".join(parts)
+
+
+def render_filters(answer: Answer, style: TerminalStyle) -> str:
+    """A dim 'only: Reuters, 2025-03-10 .. 2025-03-16' line when the answer was restricted, else ''."""
+    line = filters_line(answer.filters)
+    return style.s(wrap(f"only: {line}", style), dim=True) if line else ""
 
 
 def render_note(answer: Answer, style: TerminalStyle) -> str:

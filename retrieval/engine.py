@@ -8,25 +8,48 @@ list commands start fast.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retrieval.answering.dates import window_from_options
 from retrieval.answering.question import check_history, check_question
 from retrieval.errors import FetchError
 from retrieval.package_data import data_folder
 from retrieval.settings import Settings
-from retrieval.types import Answer, ArticleInfo, Feed, Hit, IngestReport, RefreshReport, Skipped
+from retrieval.types import (
+    Answer,
+    AppliedFilters,
+    ArticleInfo,
+    ArticleView,
+    Feed,
+    Headline,
+    Hit,
+    IngestReport,
+    Listing,
+    RefreshReport,
+    Skipped,
+)
 
 if TYPE_CHECKING:
     from retrieval.answering.chain import AnswerPipeline
+    from retrieval.answering.filters import FilterPlan
     from retrieval.answering.search import Searcher, SearchFilters
     from retrieval.indexing.store import NewsIndex
 
 SEEDS_DIR = data_folder("seeds")  # the built-in default corpus (package data)
 
 History = Sequence[tuple[str, str]]
+OVERVIEW_STORIES = 3  # stories quoted for "What is the latest news?"; `latest -n` shows more
+
+
+def _cited(quote: str, n: int) -> str:
+    """'Sentence [n].': the marker before the sentence's final full stop."""
+    quote = quote.strip()
+    return f"{quote[:-1]} [{n}]." if quote.endswith(".") else f"{quote} [{n}]"
 
 
 class Engine:
@@ -90,13 +113,215 @@ class Engine:
         """History as (question, answer) string pairs; QuestionError if it has another shape."""
         return check_history(history)
 
-    def ask(self, question: str, history: History = ()) -> Answer:
-        """Answer with citations, or abstain with the fixed phrase when the articles don't say."""
-        return self.pipeline.ask(question, history)
+    def ask(
+        self,
+        question: str,
+        history: History = (),
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        window_from: str = "options",
+        now: datetime | None = None,
+    ) -> Answer:
+        """Answer with citations, or abstain with the fixed phrase when the articles don't say.
 
-    def stream(self, question: str, history: History = ()) -> Iterator[str | Answer]:
-        """Text pieces as the backend produces them, then the final `Answer`."""
-        return self.pipeline.stream(question, history)
+        `source`, `since` and `until` (values as a user types them: "Reuters", "2d", "2025-03-01")
+        restrict retrieval; without `since`/`until`, date words in the question set the window
+        (`retrieval/answering/filters.py`). `now` is the clock (default: the real one).
+        """
+        from retrieval.answering.filters import ask_within
+
+        plan = self._plan(question, source, since, until, window_from, now)
+        overview = self._overview(plan)
+        if overview is not None:
+            return overview
+        return ask_within(self.pipeline, plan, history, backend=self.settings.answerer)
+
+    def stream(
+        self,
+        question: str,
+        history: History = (),
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        window_from: str = "options",
+        now: datetime | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text pieces as the backend produces them, then the final `Answer` (filters as in `ask`)."""
+        from retrieval.answering.filters import stream_within
+
+        plan = self._plan(question, source, since, until, window_from, now)
+        overview = self._overview(plan)
+        if overview is not None:
+            return iter([overview.answer, overview])
+        return stream_within(self.pipeline, plan, history, backend=self.settings.answerer)
+
+    # -- time and sources -------------------------------------------------------------------------
+
+    def _plan(self, question, source, since, until, window_from, now) -> FilterPlan:
+        from retrieval.answering.filters import Catalog, plan_filters
+
+        question = check_question(question, self.settings)  # a bad question fails before any filter
+        return plan_filters(
+            question,
+            lambda: Catalog.from_lexical(self.searcher.lexical()),
+            now=now or datetime.now(UTC),
+            source=source,
+            since=since,
+            until=until,
+            origin=window_from,
+        )
+
+    def sources(self) -> list[str]:
+        """The source names the index holds, sorted (for autocomplete and error messages)."""
+        return [s for s in self.searcher.lexical().sources if s]
+
+    def check_source(self, name: str) -> str:
+        """The stored spelling of a source; QuestionError (one line, with the closest names) if unknown."""
+        from retrieval.answering.filters import resolve_source
+
+        return resolve_source(name, self.sources()) or ""
+
+    def check_window(self, since: str | None, until: str | None, now: datetime | None = None) -> str:
+        """Words for a `--since/--until` pair ("since 2025-03-17"); QuestionError (one line) when they are bad."""
+        window = window_from_options(since, until, now=now or datetime.now(UTC))
+        return window.describe() if window else "any date"
+
+    def find_articles(
+        self,
+        *,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        query: str | None = None,
+        limit: int | None = 50,
+        now: datetime | None = None,
+    ) -> Listing:
+        """Articles by source, date window and words: newest first, or best match first with `query`."""
+        from retrieval.answering.filters import resolve_source
+        from retrieval.articles import listing, select, undated_note
+
+        now = now or datetime.now(UTC)
+        infos = self.index.list_articles()
+        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
+        window = window_from_options(since, until, now=now)
+        chosen, undated = select(infos, source=source_name, window=window)
+        applied = AppliedFilters(
+            source=source_name,
+            since=window.since_iso() if window else None,
+            until=window.until_iso() if window else None,
+            window_from="options" if window else None,
+            expression=window.expression if window else "",
+            undated_skipped=undated,
+        )
+        if query and query.strip():
+            from retrieval.types import SearchFilters
+
+            words = check_question(query, self.settings)
+            allowed = {a.id for a in chosen}
+            filters = SearchFilters(source=source_name, since=applied.since, until=applied.until)
+            hits = self.search(words, k=max(3 * (limit or 50), 30), filters=filters)
+            ranked = list(dict.fromkeys(h.article.id for h in hits if h.article.id in allowed))
+            by_id = {a.id: a for a in chosen}
+            chosen = [by_id[i] for i in ranked]
+        return listing(chosen, applied, limit, undated_note(undated))
+
+    def article(self, article_id: str) -> ArticleView | None:
+        """One article with its numbered sentences and where to open it; None if there is no such id."""
+        from retrieval.articles import view
+
+        info = self.index.get_article(article_id)
+        if info is None:
+            return None
+        return view(info, self.index.get_sentences(article_id))
+
+    def latest(
+        self, *, source: str | None = None, since: str | None = None, n: int = 10, now: datetime | None = None
+    ) -> Listing:
+        """The n newest stories (copies of one story once), each with its lead sentence cited."""
+        from retrieval.answering.filters import resolve_source
+        from retrieval.articles import published_ts, select, undated_note
+
+        now = now or datetime.now(UTC)
+        infos = self.index.list_articles()
+        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
+        window = window_from_options(since, None, now=now)
+        chosen, undated = select(infos, source=source_name, window=window)
+        applied = AppliedFilters(
+            source=source_name,
+            since=window.since_iso() if window else None,
+            window_from="options" if window else None,
+            expression=window.expression if window else "",
+            undated_skipped=undated,
+        )
+        where = f" from {source_name}" if source_name else ""
+        pool = [a for a in infos if not source_name or a.source == source_name]
+        dated = [a for a in pool if published_ts(a) >= 0]
+        if not dated:
+            note = (
+                f"No article{where} carries a publication date ({len(pool)} undated), so there is no newest; "
+                "`newsbot articles list` lists them all."
+            )
+            return Listing(total=0, filters=applied, note=note)
+        headlines = self._headlines(chosen, n)
+        if not headlines:
+            newest = max(dated, key=published_ts).published_at[:10]
+            note = f"No article{where} is dated {window.describe() if window else ''}; the newest{where} is from {newest}."
+            return Listing(total=0, filters=applied, note=note)
+        undated_in_pool = len(pool) - len(dated)
+        note = undated_note(undated) if window else (
+            f"{undated_in_pool} undated article{'s' if undated_in_pool != 1 else ''} not listed" if undated_in_pool else "")
+        # total: the dated articles the stories were chosen from
+        return Listing(headlines=headlines, total=sum(1 for a in chosen if a.published_at), filters=applied, note=note)
+
+    def _headlines(self, articles: Sequence[ArticleInfo], n: int) -> tuple[Headline, ...]:
+        from retrieval.answering.citations import make_citation
+        from retrieval.headlines import newest_stories
+
+        def lead_of(article_id: str):
+            first = self.index.get_sentences(article_id, 0, 0)
+            return first[0] if first else None
+
+        return tuple(
+            Headline(
+                article=s.article,
+                lead=make_citation(i, Hit(s.lead, s.article, 0.0)) if s.lead else None,
+                copies=s.copies,
+            )
+            for i, s in enumerate(newest_stories(articles, lead_of, n), 1)
+        )
+
+    def _overview(self, plan: FilterPlan) -> Answer | None:
+        """For a question about the news in general ("What is the latest news?"): the newest stories' leads, cited.
+
+        None when the question has a topic of its own, or when nothing dated matches (the normal
+        answer path then runs, and says what it finds).
+        """
+        from retrieval.articles import select
+        from retrieval.headlines import wants_overview
+
+        if plan.empty or not wants_overview(plan.search_question):
+            return None
+        # The lexical index keeps every article's metadata in memory: no Chroma listing per question.
+        chosen, _ = select(self.searcher.lexical().articles, source=plan.applied.source, window=plan.window)
+        chosen = [a for a in chosen if a.published_at]
+        leads = [h.lead for h in self._headlines(chosen, OVERVIEW_STORIES) if h.lead is not None]
+        if not leads:
+            return None
+        leads = [dataclasses.replace(c, n=i) for i, c in enumerate(leads, 1)]
+        text = " ".join(_cited(c.quote, c.n) for c in leads)
+        return Answer(
+            question=plan.question,
+            answer=text,
+            abstained=False,
+            backend="latest",
+            citations=tuple(leads),
+            note="; ".join(p for p in ("the newest stories' first sentences, newest first", plan.note) if p),
+            standalone_question=plan.search_question,
+            filters=plan.applied,
+        )
 
     def search(self, question: str, k: int = 8, filters: SearchFilters | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(question, k=k, filters=filters, mode=mode)

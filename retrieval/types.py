@@ -135,7 +135,8 @@ class Citation:
     published_at: str
     sentence_index: int
     quote: str  # exactly the stored sentence
-    link: str = ""  # url with a #:~:text= fragment pointing at the sentence, "" without a url
+    link: str = ""  # url with a #:~:text= fragment pointing at the sentence, else the file:// URI of `path`
+    path: str = ""  # the local file the article was read from, "" for web articles
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -155,9 +156,10 @@ class Answer:
     note: str = ""  # one line for the user, e.g. why the LLM answer fell back to extractive
     standalone_question: str = ""  # the question after the condense step
     hits: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    filters: AppliedFilters | None = None  # the source and date window the answer was restricted to
 
     def to_json(self) -> dict:
-        """The stable `--json` schema documented in the README."""
+        """The stable `--json` schema documented in the README (`filters` added later, always present)."""
         return {
             "question": self.question,
             "answer": self.answer,
@@ -165,6 +167,7 @@ class Answer:
             "backend": self.backend,
             "citations": [c.to_json() for c in self.citations],
             "note": self.note,
+            "filters": (self.filters or AppliedFilters()).to_json(),
         }
 
 
@@ -284,3 +287,59 @@ class RefreshReport:
             data[name] = [Skipped(**s) for s in data.get(name, [])]
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class AppliedFilters:
+    """What an answer or listing was restricted to; echoed as `filters` in `--json`."""
+
+    source: str | None = None  # the stored spelling of the source
+    since: str | None = None  # ISO 8601 UTC, inclusive; None = unbounded
+    until: str | None = None
+    window_from: str | None = None  # "options", "chat" or "question": where the window came from
+    expression: str = ""  # the words that set the window, as written
+    undated_skipped: int = 0  # undated articles left out by the window
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.since or self.until)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One story in `latest`: its newest article, that article's lead sentence cited, the copies left out."""
+
+    article: ArticleInfo
+    lead: Citation | None
+    copies: tuple[ArticleInfo, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "article": asdict(self.article),
+            "lead": self.lead.to_json() if self.lead else None,
+            "copies": [a.id for a in self.copies],
+        }
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Articles or stories that matched a listing's filters, newest first, with one line for the reader."""
+
+    articles: tuple[ArticleInfo, ...] = ()
+    headlines: tuple[Headline, ...] = ()
+    total: int = 0  # how many matched before the limit
+    filters: AppliedFilters = field(default_factory=AppliedFilters)
+    note: str = ""  # e.g. "the articles carry no dates", "3 undated articles left out"
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """One stored article for reading: metadata, numbered sentences, and where to open the original."""
+
+    article: ArticleInfo
+    sentences: tuple[Sentence, ...]
+    path: str = ""  # the local file it was read from, "" for web articles
+    link: str = ""  # its URL, or the file:// URI of `path`

@@ -403,6 +403,21 @@ class FakeDiscord:
             data["guild_id"] = cmd["guild_id"]
         return await self._interact(2, data, user, channel, gid)
 
+    async def autocomplete(self, name: str, user: dict, channel: dict, options: dict, focused: str) -> Interaction:
+        """A user is typing in option `focused` of `/name`: dispatches an autocomplete interaction (type 4).
+
+        The bot answers with callback type 8 and at most 25 choices of at most 100 characters each,
+        as Discord requires (checked in `_callback`)."""
+        gid = int(channel["guild_id"]) if channel.get("guild_id") else None
+        cmd = self._command(name, gid)
+        known = {o["name"]: o for o in cmd.get("options", [])}
+        if not known.get(focused, {}).get("autocomplete"):
+            raise AssertionError(f"/{name} option {focused!r} has no autocomplete")
+        opts = [{"name": k, "type": known[k]["type"], "value": v, **({"focused": True} if k == focused else {})}
+                for k, v in options.items()]
+        data: dict = {"id": cmd["id"], "name": name, "type": 1, "options": opts}
+        return await self._interact(4, data, user, channel, gid)
+
     async def click(self, message: dict, custom_id: str, user: dict) -> Interaction:
         """A user presses the button `custom_id` on a message the bot posted."""
         ids = [c.get("custom_id") for row in message.get("components") or [] for c in row.get("components") or []]
@@ -730,6 +745,11 @@ class FakeDiscord:
         kind, data = body.get("type"), body.get("data") or {}
         if kind in (4, 7):
             validate_message(data)
+        if kind == 8:
+            choices = data.get("choices") or []
+            too_long = [c for c in choices if not 1 <= len(c["name"]) <= 100 or len(str(c["value"])) > 100]
+            if len(choices) > 25 or too_long:
+                return self._error(400, 50035, "Invalid Form Body (autocomplete choices)")
         inter.callback, inter.callback_at = body, time.monotonic()
         resource: dict = {"type": kind}
         if kind == 4:

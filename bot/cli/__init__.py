@@ -4,6 +4,7 @@ Command modules never import the group (no import cycle): each defines plain cli
 and this module adds them, as simonw/llm's CLI does with its plugins' commands.
 """
 
+from bot.cli.articles import articles, latest
 from bot.cli.ask import ask, chat
 from bot.cli.discord import discord_command
 from bot.cli.eval import eval_command
@@ -11,7 +12,7 @@ from bot.cli.feeds import feeds
 from bot.cli.group import main
 from bot.cli.index import delete, ingest, stats
 
-for command in (ask, chat, ingest, stats, delete, feeds, eval_command, discord_command):
+for command in (ask, chat, latest, articles, ingest, stats, delete, feeds, eval_command, discord_command):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -10,7 +10,7 @@ import click
 
 from bot.cli.chat import ChatSession
 from bot.cli.shared import fail, friendly_errors, pass_settings
-from bot.terminal import StreamWriter, TerminalStyle, render_note, render_sources
+from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
 from retrieval.engine import Engine
 from retrieval.errors import NewsbotError
 from retrieval.settings import Settings
@@ -31,10 +31,10 @@ def ready(engine: Engine, quiet: bool = False) -> Engine:
     return engine
 
 
-def _print_answer(engine: Engine, question: str, out_style: TerminalStyle) -> None:
+def _print_answer(engine: Engine, question: str, out_style: TerminalStyle, filters: dict) -> None:
     writer = StreamWriter(sys.stdout, out_style)
     answer: Answer | None = None
-    for item in engine.stream(question):
+    for item in engine.stream(question, **filters):
         if isinstance(item, Answer):
             answer = item
         else:
@@ -42,16 +42,19 @@ def _print_answer(engine: Engine, question: str, out_style: TerminalStyle) -> No
     writer.finish()
     if answer is None:
         fail("no answer was produced; try again")
-    note = render_note(answer, out_style)
-    if note:
-        click.echo(note, color=out_style.color)
+    for extra in (render_filters(answer, out_style), render_note(answer, out_style)):
+        if extra:
+            click.echo(extra, color=out_style.color)
     if answer.citations:
         click.echo("", color=out_style.color)
         click.echo(render_sources(answer, out_style), color=out_style.color)
 
 
-def _run_batch(engine: Engine, path: str) -> int:
-    """Answer each JSONL line of `path` ("-" = stdin); returns how many lines failed."""
+def _run_batch(engine: Engine, path: str, filters: dict) -> int:
+    """Answer each JSONL line of `path` ("-" = stdin); returns how many lines failed.
+
+    A line's own "source", "since" and "until" override the command line's options.
+    """
     raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     failed = 0
     for lineno, line in enumerate(raw.splitlines(), 1):
@@ -73,7 +76,10 @@ def _run_batch(engine: Engine, path: str) -> int:
             if not isinstance(record["question"], str):
                 raise NewsbotError('"question" must be a string')
             history = engine.check_history(record.get("history") or [])
-            answer = engine.ask(record["question"], history)
+            mine = {k: record[k] for k in ("source", "since", "until") if record.get(k) is not None}
+            if any(not isinstance(v, str) for v in mine.values()):
+                raise NewsbotError('"source", "since" and "until" must be strings')
+            answer = engine.ask(record["question"], history, **{**filters, **mine})
             out = {"id": rid, **answer.to_json()}
         except NewsbotError as exc:
             failed += 1
@@ -92,24 +98,41 @@ def _run_batch(engine: Engine, path: str) -> int:
     type=click.Path(dir_okay=False, allow_dash=True),
     help='Answer every line of a JSONL file ({"id", "question", "history"}); one JSON answer per line.',
 )
+@click.option("--source", help="Only articles from this source (as `newsbot stats` lists it; case-insensitive).")
+@click.option("--since", help="Only articles published since: 2025-03-01, 24h, 2d, 1w, yesterday, last week...")
+@click.option("--until", help="Only articles published until (a bare date means the end of that day).")
 @pass_settings
 @friendly_errors
-def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str | None) -> None:
+def ask(
+    settings: Settings,
+    question: tuple[str, ...],
+    as_json: bool,
+    batch: str | None,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+) -> None:
     """Answer QUESTION from the indexed articles, citing the exact sentences.
+
+    Dates in the question ("last week", "since Monday", "in March 2005") restrict the answer to
+    articles published then; --since/--until win over them.
 
     \b
     Examples:
       newsbot ask "How many people did Venezuela release?"
+      newsbot ask "What did the Treasury say last week?"
+      newsbot ask --source Reuters --since 2025-03-01 --until 2025-03-31 "What did the Treasury say?"
       newsbot ask --json "Who won the election?"
       newsbot ask --batch questions.jsonl > answers.jsonl
     """
+    filters = {"source": source, "since": since, "until": until}
     if batch and question:
         fail("give either a QUESTION or --batch FILE, not both")
     if batch:
         if batch != "-" and not Path(batch).is_file():
             fail(f"{batch}: no such file; give a JSONL file with one {{\"id\", \"question\"}} object per line")
         engine = ready(Engine(settings), quiet=True)
-        if _run_batch(engine, batch):
+        if _run_batch(engine, batch, filters):
             sys.exit(1)
         return
     if not question:
@@ -118,9 +141,9 @@ def ask(settings: Settings, question: tuple[str, ...], as_json: bool, batch: str
     text = engine.check_question(" ".join(question))  # before loading anything: fail fast
     ready(engine, quiet=as_json)
     if as_json:
-        click.echo(terminal_json(engine.ask(text).to_json(), indent=2))
+        click.echo(terminal_json(engine.ask(text, **filters).to_json(), indent=2))
         return
-    _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout))
+    _print_answer(engine, text, TerminalStyle.for_stream(sys.stdout), filters)
 
 
 @click.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.terminal import StreamWriter, TerminalStyle, render_note, render_sources
+from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
 from retrieval.engine import Engine
 from retrieval.errors import NewsbotError
 from retrieval.types import Answer
@@ -19,7 +19,10 @@ MAX_TURNS = 10  # history kept for follow-ups; older turns rarely matter
 HELP = """\
 Ask a question in plain words; follow-ups ("and how many remain?") use the conversation so far.
   /sources   full quotes and links of the last answer's sources
-  /reset     forget the conversation (start a new topic)
+  /since D   only articles published since D (2025-03-01, 24h, 2d, 1w, yesterday, last week); /since alone: any date
+  /until D   only articles published until D; /until alone: no end
+  /source S  only articles from source S; /source alone: every source
+  /reset     forget the conversation (start a new topic; the filters stay)
   /help      this help
   /quit      leave (Ctrl-D works too)"""
 
@@ -36,6 +39,21 @@ class ChatSession:
         self.history: list[tuple[str, str]] = []
         self.last: Answer | None = None
         self.errors = 0
+        # The conversation's filters, as typed ("2d" stays relative: it is read again at each question).
+        self.since: str | None = None
+        self.until: str | None = None
+        self.source: str | None = None
+
+    def filters_label(self) -> str:
+        """'Reuters · since 2d · until 2025-03-31' for the prompt; '' when nothing is set."""
+        parts = [self.source or "", f"since {self.since}" if self.since else "", f"until {self.until}" if self.until else ""]
+        return " · ".join(p for p in parts if p)
+
+    def prompt(self) -> str:
+        if not self.interactive:
+            return ""
+        label = self.filters_label()
+        return self.style.s(f"you [{label}]> " if label else "you> ", fg="green", bold=True)
 
     def _print(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -71,15 +89,42 @@ class ChatSession:
                 self._print("No sources yet: the last answer cited none." if self.last else "Ask a question first.")
             else:
                 self._print(render_sources(self.last, self.style, full_quotes=True))
+        elif name in ("/since", "/until", "/source"):
+            self.set_filter(name[1:], text[len(name) :].strip())
         else:
             self._error(f"unknown command {name}; /help lists the commands")
         return True
+
+    def set_filter(self, which: str, value: str) -> None:
+        """`/since 2d`, `/until 2025-03-31`, `/source Reuters`; no value clears that filter."""
+        value = value or None
+        try:
+            if which == "source":
+                value = self.engine.check_source(value) if value else None
+            else:
+                since = value if which == "since" else self.since
+                until = value if which == "until" else self.until
+                self.engine.check_window(since, until)
+        except NewsbotError as exc:
+            self._error(str(exc))
+            return
+        setattr(self, which, value)
+        label = self.filters_label()
+        self._print(self.style.s(f"Filters: {label}." if label else "Filters: none (every source, any date).", dim=True))
 
     def ask(self, question: str) -> None:
         writer = StreamWriter(self.out, self.style)
         answer: Answer | None = None
         try:
-            for item in self.engine.stream(question, tuple(self.history)):
+            pieces = self.engine.stream(
+                question,
+                tuple(self.history),
+                source=self.source,
+                since=self.since,
+                until=self.until,
+                window_from="chat",
+            )
+            for item in pieces:
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -92,9 +137,10 @@ class ChatSession:
         if answer is None:  # the chain always ends with an Answer; guard against a broken backend
             self._error("no answer was produced; try again")
             return
-        note = render_note(answer, self.style)
-        if note:
-            self._print(note)
+        for extra in (render_filters(answer, self.style) if answer.filters and answer.filters.window_from == "question" else "",
+                      render_note(answer, self.style)):
+            if extra:
+                self._print(extra)
         if answer.citations:
             self._print()
             self._print(render_sources(answer, self.style, full_quotes=False))
@@ -105,10 +151,9 @@ class ChatSession:
 
     def run(self, read_line: Callable[[str], str]) -> None:
         """Loop until /quit or end of input. `read_line(prompt)` raises EOFError at the end."""
-        prompt = self.style.s("you> ", fg="green", bold=True) if self.interactive else ""
         while True:
             try:
-                line = read_line(prompt)
+                line = read_line(self.prompt())
             except EOFError:
                 if self.interactive:
                     self._print()

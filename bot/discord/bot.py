@@ -192,12 +192,13 @@ class NewsBot(commands.AutoShardedBot):
             self._pending -= 1
 
     async def answer(self, question: str, history: Sequence[tuple[str, str]], *, guild_id: int | None,
-                     channel_id: int, kind: str) -> Answer:
-        """Ask the engine; log one line (no content) per question."""
+                     channel_id: int, kind: str, **filters: str | None) -> Answer:
+        """Ask the engine (`filters`: source, since, until as typed); log one line (no content) per question."""
         start = time.perf_counter()
         where = f"kind={kind} guild={guild_id} channel={channel_id}"
+        given = {k: v for k, v in filters.items() if v}
         try:
-            answer = await self.run_engine(self.engine.ask, question, tuple(history))
+            answer = await self.run_engine(functools.partial(self.engine.ask, question, tuple(history), **given))
         except BaseException:
             log.info("question %s latency=%.2fs failed", where, time.perf_counter() - start)
             raise

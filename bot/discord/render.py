@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import discord
 
 from retrieval.text import MARKER, escape_discord
-from retrieval.types import Answer, Citation, Feed
+from retrieval.types import Answer, AppliedFilters, Citation, Feed, Listing
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#create-message).
 MESSAGE_LIMIT = 2000
@@ -110,18 +110,33 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return chunks
 
 
+def filters_text(f: AppliedFilters | None) -> str:
+    """'only: Reuters, 2025-03-10 .. 2025-03-16 ("last week")'; '' when nothing was restricted."""
+    if f is None or not f.active:
+        return ""
+    parts = [escape_discord(f.source)] if f.source else []
+    if f.since or f.until:
+        span = f"{(f.since or '')[:10] or '…'} .. {(f.until or '')[:10] or 'now'}"
+        if f.expression and f.window_from == "question":
+            span += f' ("{escape_discord(f.expression)}")'
+        parts.append(span)
+    return "only: " + ", ".join(parts)
+
+
 def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT, max_messages: int = MAX_ANSWER_MESSAGES) -> list[str]:
-    """The answer text (with its [n] markers) and any note, as at most `max_messages` message contents.
+    """The answer text (with its [n] markers), the filters it was restricted to and any note, as at
+    most `max_messages` message contents.
 
     Article text is escaped: a masked link, spoiler or code fence in a quoted sentence shows as
     the characters it is. An answer longer than `max_messages` messages ends with a line that
     points at "Show sources" (every quote is there in full).
     """
     text = escape_discord(answer.answer.strip()) or "The articles don't say."
-    if answer.note:
-        # "-#" is Discord's subtext line: the note reads as a footnote, not as part of the answer.
-        note = escape_discord(" ".join(answer.note.split()))
-        text = f"{text}\n\n-# {note}"
+    # "-#" is Discord's subtext line: these read as footnotes, not as part of the answer.
+    footnotes = [filters_text(answer.filters)] + ([escape_discord(" ".join(answer.note.split()))] if answer.note else [])
+    footnotes = [x for x in footnotes if x]
+    if footnotes:
+        text = text + "\n\n" + "\n".join(f"-# {x}" for x in footnotes)
     chunks = split_message(text, limit)
     if len(chunks) <= max_messages:
         return chunks
@@ -129,6 +144,42 @@ def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT, max_messages: in
     room = limit - discord_len(SHORTENED)
     kept[-1] = split_message(kept[-1], room)[0] + SHORTENED
     return kept
+
+
+def source_matches(names: Sequence[str], typed: str, limit: int = 25) -> list[str]:
+    """Source names for autocomplete: those starting with what was typed, then those containing it."""
+    typed = typed.strip().casefold()
+    starts = [n for n in names if n.casefold().startswith(typed)]
+    inside = [n for n in names if typed in n.casefold() and n not in starts]
+    return [n for n in starts + inside if len(n) <= 100][:limit]  # Discord's choice limit is 100 characters
+
+
+def latest_embeds(listing: Listing) -> list[discord.Embed]:
+    """`/latest`: one field per story (title, source, date, link, the cited lead sentence), within limits."""
+    head = filters_text(listing.filters)
+    extra = " · ".join(p for p in (head, listing.note) if p)
+    embeds: list[discord.Embed] = []
+    current = discord.Embed(title="Latest stories", description=_shorten(extra, 1000) if extra else None,
+                            colour=EMBED_COLOUR)
+    for h in listing.headlines:
+        lead = h.lead
+        copies = f" (+{len(h.copies)} cop{'ies' if len(h.copies) != 1 else 'y'})" if h.copies else ""
+        if lead is None:
+            name = _shorten(f"{h.article.title}{copies}", FIELD_NAME_LIMIT)
+            value = " · ".join(p for p in (h.article.source, _date(h.article.published_at)) if p) or "-"
+        else:
+            name = _shorten(f"{citation_heading(lead)}{copies}", FIELD_NAME_LIMIT)
+            meta = citation_meta(lead)
+            room = FIELD_VALUE_LIMIT - discord_len(meta) - 1
+            quote = _shorten(_quote_block(lead.quote), min(COMPACT_QUOTE_CHARS, room))
+            value = f"{meta}\n{quote}" if meta else quote
+        if len(current.fields) >= EMBED_FIELDS_LIMIT or embed_size(current) + len(name) + len(value) > EMBED_TOTAL_LIMIT:
+            embeds.append(current)
+            current = discord.Embed(title="Latest stories (continued)", colour=EMBED_COLOUR)
+        current.add_field(name=name, value=value, inline=False)
+    if current.fields:
+        embeds.append(current)
+    return embeds
 
 
 def _date(published_at: str) -> str:
@@ -163,7 +214,11 @@ def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
     sources view has room for it).
     """
     head = [escape_discord(c.source) if c.source else "", escape_discord(_date(c.published_at))]
-    for link in (f"[open the sentence]({_link_target(c.link)})" if c.link else "",
+    if c.path and not c.url:
+        # Only the file's name: a Discord reader can't open the bot's disk, and its layout is private.
+        head.append("file " + escape_discord(c.path.replace("\\", "/").rsplit("/", 1)[-1]))
+    web = c.link.startswith(("http://", "https://"))
+    for link in (f"[open the sentence]({_link_target(c.link)})" if c.link and web else "",
                  f"[open the article]({_link_target(c.url)})" if c.url else "", ""):
         meta = " · ".join(p for p in (*head, link) if p)
         if discord_len(meta) <= limit:
@@ -295,7 +350,9 @@ def feeds_text(feeds: Sequence[Feed], footer: str = "", limit: int = MESSAGE_LIM
 
 HELP_TEXT = """\
 **Ask about the news** and get an answer cited to the exact sentences of the articles.
-• `/ask question:<text>`: answer here, with numbered sources.
+• `/ask question:<text>`: answer here, with numbered sources. Options `source:`, `since:` and `until:` \
+(2025-03-01, 2d, 24h, yesterday, last week) restrict it; dates in the question ("last week") do too.
+• `/latest`: the newest stories, each with its first sentence cited (options `source:`, `since:`).
 • Mention me with a question: I answer in a new thread; reply in that thread for follow-ups \
 ("and who claimed victory?").
 • Direct messages work too.

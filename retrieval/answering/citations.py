@@ -20,6 +20,7 @@ from urllib.parse import quote as _percent_encode
 import blingfire
 import numpy as np
 
+from retrieval.articles import local_path, open_link
 from retrieval.text import (
     CITATION_MARK,
     LEADING_MARKS,
@@ -87,8 +88,13 @@ def text_fragment_link(url: str, quote: str) -> str:
 
 
 def make_citation(n: int, hit: Hit) -> Citation:
-    """Citation number `n` for a search hit; the quote is the stored sentence, unchanged."""
+    """Citation number `n` for a search hit; the quote is the stored sentence, unchanged.
+
+    An article read from a local file (no URL) gets its path and a file:// link, so a reader
+    has something to open.
+    """
     a = hit.article
+    path = "" if a.url else local_path(a)
     return Citation(
         n=n,
         article_id=a.id,
@@ -98,7 +104,8 @@ def make_citation(n: int, hit: Hit) -> Citation:
         published_at=a.published_at,
         sentence_index=hit.sentence.index,
         quote=hit.sentence.text,
-        link=text_fragment_link(a.url, hit.sentence.text),
+        link=text_fragment_link(a.url, hit.sentence.text) if a.url else (open_link(a) if path else ""),
+        path=path,
     )
 
 

@@ -7,9 +7,12 @@ load on first use, so the CLI starts fast.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
-from retrieval.evaluation.datasets import DATASETS, load_dataset
+from retrieval.evaluation import datasets as _datasets
 from retrieval.evaluation.questions import SUBSETS
+
+DATASETS = (*_datasets.DATASETS, "dated")
 
 _LAZY = {
     "evaluate": "retrieval.evaluation.runner",
@@ -22,6 +25,15 @@ _LAZY = {
 }
 
 __all__ = ["DATASETS", "SUBSETS", "load_dataset", *_LAZY]
+
+
+def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: str = "test"):
+    """Load a dataset of any kind in DATASETS ("dated": `retrieval/evaluation/dated.py`)."""
+    if kind == "dated":
+        from retrieval.evaluation.dated import load_dated
+
+        return _datasets.load_dataset(kind, path, distractors, split, loader=load_dated)
+    return _datasets.load_dataset(kind, path, distractors, split)
 
 
 def __getattr__(name: str):

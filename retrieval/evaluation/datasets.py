@@ -18,6 +18,9 @@ Formats (see the README "Quality" section):
   containing an answer text; `is_impossible` items are unanswerable.
 - beir: `corpus.jsonl` (`_id, title, text`), `queries.jsonl` (`_id, text`), `qrels/<split>.tsv`;
   gold is a whole document (a sentence of it counts).
+- dated: MultiHop-RAG again, only questions with a date window (its temporal queries, plus
+  rewrites with "In October 2023, ..." and "... last week?"), each with its own clock; see
+  `retrieval/evaluation/dated.py`.
 - jsonl: the project's own format, one JSON object a line: `{"id", "question", "history": [[q,
   a], ...], "answer", "evidence": [{"doc", "text"}], "kind"?, "needs_context"?}` where `doc` is
   an article id, its path (absolute, or relative to a `--corpus` folder) or file name, its URL or
@@ -43,8 +46,13 @@ from retrieval.types import Article
 DATASETS = ("hotpotqa", "multihop", "squad", "beir", "jsonl")
 
 
-def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: str = "test") -> EvalDataset:
-    """Load `path` in the format `kind` (one of DATASETS); `distractors` adds articles to the corpus."""
+def load_dataset(
+    kind: str, path: Path, distractors: Path | None = None, split: str = "test", *, loader=None
+) -> EvalDataset:
+    """Load `path` in the format `kind` (one of DATASETS); `distractors` adds articles to the corpus.
+
+    `loader` reads a format defined in a module built on this one (the dated set).
+    """
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"{path} does not exist; pass --path to a {kind} dataset file or folder")
@@ -55,12 +63,12 @@ def load_dataset(kind: str, path: Path, distractors: Path | None = None, split: 
         "beir": lambda p: load_beir(p, split),
         "jsonl": load_jsonl,
     }
-    if kind not in loaders:
+    if loader is None and kind not in loaders:
         raise InputFileError(f"unknown dataset kind {kind!r}; use one of: {', '.join(DATASETS)}")
-    ds = loaders[kind](path)
+    ds = loader(path) if loader is not None else loaders[kind](path)
     if not ds.questions:
         raise InputFileError(f"{path} has no questions; check that it is a {kind} dataset and not empty")
-    if distractors is None and kind == "multihop":
+    if distractors is None and kind in ("multihop", "dated"):
         ds.notes.append("add --distractors (e.g. the BBC set) for a realistic haystack")
     if distractors is not None:
         if ds.corpus is None:

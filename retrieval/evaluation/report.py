@@ -141,6 +141,14 @@ def summary_lines(report: EvalReport) -> list[str]:
     for r in report.configs:
         if r.errors:
             lines.append(f"warning: {r.name}: {r.errors} questions failed; first: {r.first_error}")
+    for r in report.configs:
+        w = r.answers or {}
+        if w.get("windowed"):
+            lines.append(
+                f"dated: {r.name}: of {w['windowed']} questions with a date window, {_fmt(w['window_answered'], 'pct')} "
+                f"answered; answers citing only in-window articles {_fmt(w['cites_in_window'], 'pct')} (target 100%); "
+                f"gold sentence cited {_fmt(w['window_gold_found'], 'pct')}"
+            )
     lines += [f"note: {n}" for n in report.notes]
     return lines
 

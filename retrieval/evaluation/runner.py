@@ -29,6 +29,7 @@ from retrieval.evaluation.corpus import articles_in_index, open_corpus_index, op
 from retrieval.evaluation.corpus import corpus_hash as corpus_hash
 from retrieval.evaluation.corpus import eval_settings as eval_settings
 from retrieval.evaluation.corpus import open_files_index as open_files_index
+from retrieval.evaluation.dated import WindowScorer
 from retrieval.evaluation.gold import GoldResolver, GoldUnit, ResolvedQuestion
 from retrieval.evaluation.metrics import (
     AnswerOutcome,
@@ -156,8 +157,10 @@ class Evaluator:
         k: int = 10,
         naive: Callable[[], NaiveRAG] | None = None,
         show: bool = False,
+        dates: WindowScorer | None = None,
     ) -> None:
         self.index = index
+        self.dates = dates or WindowScorer()  # each question's clock; dated sets: its window, scored
         self.settings = index_settings
         self.questions = questions
         self.resolver = resolver
@@ -295,7 +298,7 @@ class Evaluator:
             q = rq.question
             t0 = time.perf_counter()
             try:
-                answer = engine.ask(q.question, q.history)
+                answer = engine.ask(q.question, q.history, now=self.dates.clock(q.id))
             except NewsbotError as exc:
                 result.errors += 1
                 result.first_error = result.first_error or str(exc)
@@ -303,6 +306,7 @@ class Evaluator:
             seconds.append(time.perf_counter() - t0)
             outcomes[q.id] = self._answer_outcome(rq, answer)
             o = outcomes[q.id]
+            self.dates.score(q.id, answer, found_gold=o.cited_gold > 0)
             result.per_question.append(
                 {
                     "id": q.id,
@@ -316,7 +320,7 @@ class Evaluator:
                 }
             )
             chars.append(0 if answer.abstained else sum(len(c.quote) for c in answer.citations))
-        result.answers = answer_metrics(list(outcomes.values()))
+        result.answers = {**answer_metrics(list(outcomes.values())), **self.dates.metrics()}  # + dated sets' window
         result.latency = latency_metrics(seconds)
         result.evidence_chars = _mean(chars)
         for kind, group in _by_kind(self.questions).items():
@@ -390,7 +394,8 @@ def evaluate(
         root = s.data_dir if s is not settings else settings.data_dir / "eval" / "own-index"
         return open_naive(root, corpus if corpus is not None else articles_in_index(index), settings, show)
 
-    evaluator = Evaluator(index, s, resolved, resolver, k=k, naive=naive_factory, show=show)
+    dates = WindowScorer.for_dataset(ds, stats.get("last_published"))
+    evaluator = Evaluator(index, s, resolved, resolver, k=k, naive=naive_factory, show=show, dates=dates)
     missing = [m for rq in resolved for m in rq.missing]
     report = EvalReport(
         dataset=ds.name,

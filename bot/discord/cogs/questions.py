@@ -1,7 +1,8 @@
-"""/ask, /sources, /help: what every reader uses (a discord.py extension with one cog)."""
+"""/ask, /latest, /sources, /help: what every reader uses (a discord.py extension with one cog)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import discord
@@ -10,10 +11,31 @@ from discord.ext import commands
 
 from bot.discord.bot import FAILED_TEXT, NewsBot
 from bot.discord.policy import BUSY_TEXT, Busy
-from bot.discord.render import HELP_TEXT, NO_MENTIONS, answer_messages, split_message
+from bot.discord.render import (
+    HELP_TEXT,
+    NO_MENTIONS,
+    answer_messages,
+    latest_embeds,
+    pack_embeds,
+    source_matches,
+    split_message,
+)
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger("newsbot.discord")
+
+
+LATEST_STORIES = 5  # /latest: one embed field each, newest first
+
+
+async def source_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for `source:`: the index's source names matching what has been typed."""
+    bot = interaction.client
+    try:
+        names = await bot.run_engine(bot.engine.sources)
+    except (NewsbotError, Busy):
+        return []
+    return [app_commands.Choice(name=n, value=n) for n in source_matches(names, current)]
 
 
 class Questions(commands.Cog):
@@ -29,8 +51,17 @@ class Questions(commands.Cog):
         return True
 
     @app_commands.command(name="ask", description="Ask about the news; the answer cites the exact sentences.")
-    @app_commands.describe(question="Your question, e.g. How many people did Venezuela release?")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+    @app_commands.describe(
+        question="Your question, e.g. How many people did Venezuela release?",
+        source="Only articles from this source (start typing to pick one)",
+        since="Only articles published since: 2025-03-01, 24h, 2d, 1w, yesterday, last week",
+        until="Only articles published until: 2025-03-31, yesterday, last week",
+    )
+    @app_commands.autocomplete(source=source_choices)
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000],
+                  source: app_commands.Range[str, 1, 100] | None = None,
+                  since: app_commands.Range[str, 1, 40] | None = None,
+                  until: app_commands.Range[str, 1, 40] | None = None) -> None:
         if await self._refuse_place(interaction):
             return
         refusal = self.bot.policy.rate_limited(interaction.user.id)
@@ -41,7 +72,8 @@ class Questions(commands.Cog):
         await interaction.response.defer(thinking=True)
         try:
             answer = await self.bot.answer(question, (), guild_id=interaction.guild_id,
-                                           channel_id=interaction.channel_id or 0, kind="slash")
+                                           channel_id=interaction.channel_id or 0, kind="slash",
+                                           source=source, since=since, until=until)
         except Busy:
             await self._private(interaction, BUSY_TEXT)
             return
@@ -58,6 +90,38 @@ class Questions(commands.Cog):
             await self._private(interaction, "\n\n".join(answer_messages(answer)))
             return
         await self.bot.send_answer(interaction.followup.send, answer, interaction.channel_id or 0)
+
+    @app_commands.command(name="latest", description="The newest stories, each with its first sentence cited.")
+    @app_commands.describe(
+        source="Only this source (start typing to pick one)",
+        since="Only stories published since: 2d, 24h, 1w, yesterday, 2025-03-01",
+    )
+    @app_commands.autocomplete(source=source_choices)
+    async def latest(self, interaction: discord.Interaction, source: app_commands.Range[str, 1, 100] | None = None,
+                     since: app_commands.Range[str, 1, 40] | None = None) -> None:
+        if await self._refuse_place(interaction):
+            return
+        refusal = self.bot.policy.rate_limited(interaction.user.id)
+        if refusal:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            listing = await self.bot.run_engine(
+                functools.partial(self.bot.engine.latest, source=source, since=since, n=LATEST_STORIES))
+        except Busy:
+            await self._private(interaction, BUSY_TEXT)
+            return
+        except NewsbotError as exc:
+            await self._private(interaction, str(exc))
+            return
+        if not listing.headlines:
+            await self._private(interaction, listing.note or "No article matches.")
+            return
+        groups = pack_embeds(latest_embeds(listing))
+        await interaction.followup.send(embeds=groups[0], allowed_mentions=NO_MENTIONS)
+        for group in groups[1:]:
+            await interaction.followup.send(embeds=group, allowed_mentions=NO_MENTIONS)
 
     async def _private(self, interaction: discord.Interaction, text: str) -> None:
         """Replace the public "thinking..." with a reply only the asker sees."""
