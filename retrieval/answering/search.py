@@ -224,15 +224,12 @@ class Searcher:
             return []
         lex, rows, feats = found
         ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
+        # "Who won the 2030 World Cup?": when no candidate story mentions the year, none says.
+        if not any(_mentions_years(question, lex, a) for a in set(lex.article_row[ranked.rows].tolist())):
+            return []
         said = content_terms(strip_citations(history[-1][1])) if history else set()
-        keep = [
-            i
-            for i, r in enumerate(ranked.rows)
-            # "Who won the 2030 World Cup?": a story that never mentions the year does not say.
-            if _mentions_years(question, lex, int(lex.article_row[r]))
-            # A follow-up wants something new: not what the last answer already said.
-            and not rerank.already_said(lex.texts[int(r)], said)
-        ]
+        # A follow-up wants something new: not what the last answer already said.
+        keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.texts[int(r)], said)]
         return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
 
     def answer_candidates(
