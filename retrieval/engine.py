@@ -200,22 +200,9 @@ class Engine:
         now: datetime | None = None,
     ) -> Listing:
         """Articles by source, date window and words: newest first, or best match first with `query`."""
-        from retrieval.answering.filters import resolve_source
-        from retrieval.articles import listing, select, undated_note
+        from retrieval.articles import listing, undated_note
 
-        now = now or datetime.now(UTC)
-        infos = self.index.list_articles()
-        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
-        window = window_from_options(since, until, now=now)
-        chosen, undated = select(infos, source=source_name, window=window)
-        applied = AppliedFilters(
-            source=source_name,
-            since=window.since_iso() if window else None,
-            until=window.until_iso() if window else None,
-            window_from="options" if window else None,
-            expression=window.expression if window else "",
-            undated_skipped=undated,
-        )
+        _, source_name, _, chosen, undated, applied = self._select(source, since, until, now)
         if query and query.strip():
             from retrieval.types import SearchFilters
 
@@ -241,21 +228,9 @@ class Engine:
         self, *, source: str | None = None, since: str | None = None, n: int = 10, now: datetime | None = None
     ) -> Listing:
         """The n newest stories (copies of one story once), each with its lead sentence cited."""
-        from retrieval.answering.filters import resolve_source
-        from retrieval.articles import published_ts, select, undated_note
+        from retrieval.articles import published_ts, undated_note
 
-        now = now or datetime.now(UTC)
-        infos = self.index.list_articles()
-        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
-        window = window_from_options(since, None, now=now)
-        chosen, undated = select(infos, source=source_name, window=window)
-        applied = AppliedFilters(
-            source=source_name,
-            since=window.since_iso() if window else None,
-            window_from="options" if window else None,
-            expression=window.expression if window else "",
-            undated_skipped=undated,
-        )
+        infos, source_name, window, chosen, undated, applied = self._select(source, since, None, now)
         where = f" from {source_name}" if source_name else ""
         pool = [a for a in infos if not source_name or a.source == source_name]
         dated = [a for a in pool if published_ts(a) >= 0]
@@ -275,6 +250,26 @@ class Engine:
             f"{undated_in_pool} undated article{'s' if undated_in_pool != 1 else ''} not listed" if undated_in_pool else "")
         # total: the dated articles the stories were chosen from
         return Listing(headlines=headlines, total=sum(1 for a in chosen if a.published_at), filters=applied, note=note)
+
+    def _select(self, source: str | None, since: str | None, until: str | None, now: datetime | None):
+        """Every article, the resolved source, the window, the articles inside both, how many undated, and
+        the filters as applied (for `find_articles` and `latest`)."""
+        from retrieval.answering.filters import resolve_source
+        from retrieval.articles import select
+
+        infos = self.index.list_articles()
+        source_name = resolve_source(source, sorted({a.source for a in infos if a.source}))
+        window = window_from_options(since, until, now=now or datetime.now(UTC))
+        chosen, undated = select(infos, source=source_name, window=window)
+        applied = AppliedFilters(
+            source=source_name,
+            since=window.since_iso() if window else None,
+            until=window.until_iso() if window else None,
+            window_from="options" if window else None,
+            expression=window.expression if window else "",
+            undated_skipped=undated,
+        )
+        return infos, source_name, window, chosen, undated, applied
 
     def _headlines(self, articles: Sequence[ArticleInfo], n: int) -> tuple[Headline, ...]:
         from retrieval.answering.citations import make_citation
