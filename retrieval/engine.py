@@ -130,13 +130,13 @@ class Engine:
         restrict retrieval; without `since`/`until`, date words in the question set the window
         (`retrieval/answering/filters.py`). `now` is the clock (default: the real one).
         """
-        from retrieval.answering.filters import ask_within
-
-        plan = self._plan(question, source, since, until, window_from, now)
-        overview = self._overview(plan)
-        if overview is not None:
-            return overview
-        return ask_within(self.pipeline, plan, history, backend=self.settings.answerer)
+        answer: Answer | None = None
+        for item in self.stream(question, history, source=source, since=since, until=until,
+                                window_from=window_from, now=now):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None, "stream() always ends with an Answer"
+        return answer
 
     def stream(
         self,

@@ -216,17 +216,11 @@ def _empty_answer(plan: FilterPlan, backend: str) -> Answer:
     )
 
 
-def ask_within(pipeline, plan: FilterPlan, history: Sequence[tuple[str, str]] = (), backend: str = "extractive") -> Answer:
-    """The pipeline's answer to the plan's search question, restricted by its filters inside retrieval."""
-    if plan.empty:
-        return _empty_answer(plan, backend)
-    return _with_plan(pipeline.ask(plan.search_question, history, filters=plan.search_filters()), plan)
-
-
 def stream_within(
     pipeline, plan: FilterPlan, history: Sequence[tuple[str, str]] = (), backend: str = "extractive"
 ) -> Iterator[str | Answer]:
-    """As `ask_within`, as text pieces then the final Answer."""
+    """The pipeline's answer to the plan's search question, restricted by its filters inside retrieval:
+    text pieces, then the final Answer (`Engine.ask` keeps the last item)."""
     if plan.empty:
         yield plan.empty
         yield _empty_answer(plan, backend)

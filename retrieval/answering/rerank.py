@@ -334,6 +334,7 @@ def features(
     question: str,
     terms: Sequence[str],
     lex: LexicalIndex,
+    bm25_all: np.ndarray,
     bm25_best: float,
     rows: np.ndarray,
     qvec: np.ndarray,
@@ -429,7 +430,7 @@ def features(
     best_cos = float(cos.max())
     kind = expected_kind(question)
     history = set(history_articles)
-    bm = lex.scores(terms)
+    bm = bm25_all  # the first stage's scores: no second pass over the index
     best_bm = bm25_best if bm25_best > 0 else 1.0
     for i, (r, a) in enumerate(zip(rows.tolist(), art.tolist())):
         lo, _ = lex.article_span(a)

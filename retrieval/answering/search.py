@@ -82,6 +82,7 @@ class Candidates:
     latest: bool  # the question asks for the newest reports
     terms: tuple[str, ...] = ()  # the question's terms as searched
     qvec: np.ndarray | None = None  # the question's embedding (None in bm25 mode)
+    bm25_all: np.ndarray | None = None  # the query's BM25 score of every row (0 outside the filters)
 
     def fused(self, mode: str = "hybrid") -> np.ndarray:
         """The ranking score of each candidate for a search mode."""
@@ -211,6 +212,7 @@ class Searcher:
             latest=latest,
             terms=tuple(terms),
             qvec=emb,
+            bm25_all=bm,
         )
 
     # -- second stage: the answering sentence, read in its context (rerank.py) ----------------
@@ -255,7 +257,8 @@ class Searcher:
         if rows.size == 0:
             return None
         feats = rerank.features(
-            question, cand.terms, lex, cand.bm25_best, rows, cand.qvec, self._vectors(lex), self._embed_queries, story
+            question, cand.terms, lex, cand.bm25_all, cand.bm25_best, rows, cand.qvec, self._vectors(lex),
+            self._embed_queries, story
         )
         return lex, rows, feats
 

@@ -50,6 +50,16 @@ class Questions(commands.Cog):
         await interaction.response.send_message("I'm not enabled in this channel.", ephemeral=True)
         return True
 
+    async def _refuse(self, interaction: discord.Interaction) -> bool:
+        """True (and the asker told why, privately) when this place or this user's rate says no."""
+        if await self._refuse_place(interaction):
+            return True
+        refusal = self.bot.policy.rate_limited(interaction.user.id)
+        if refusal:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return True
+        return False
+
     @app_commands.command(name="ask", description="Ask about the news; the answer cites the exact sentences.")
     @app_commands.describe(
         question="Your question, e.g. How many people did Venezuela release?",
@@ -62,11 +72,7 @@ class Questions(commands.Cog):
                   source: app_commands.Range[str, 1, 100] | None = None,
                   since: app_commands.Range[str, 1, 40] | None = None,
                   until: app_commands.Range[str, 1, 40] | None = None) -> None:
-        if await self._refuse_place(interaction):
-            return
-        refusal = self.bot.policy.rate_limited(interaction.user.id)
-        if refusal:
-            await interaction.response.send_message(refusal, ephemeral=True)
+        if await self._refuse(interaction):
             return
         # Acknowledge within Discord's 3-second window; the answer can take longer.
         await interaction.response.defer(thinking=True)
@@ -99,11 +105,7 @@ class Questions(commands.Cog):
     @app_commands.autocomplete(source=source_choices)
     async def latest(self, interaction: discord.Interaction, source: app_commands.Range[str, 1, 100] | None = None,
                      since: app_commands.Range[str, 1, 40] | None = None) -> None:
-        if await self._refuse_place(interaction):
-            return
-        refusal = self.bot.policy.rate_limited(interaction.user.id)
-        if refusal:
-            await interaction.response.send_message(refusal, ephemeral=True)
+        if await self._refuse(interaction):
             return
         await interaction.response.defer(thinking=True)
         try:
