@@ -103,3 +103,46 @@ def test_answer_hits_are_ranked_by_probability(seed_engine):
 def test_a_year_no_story_mentions_leaves_nothing_to_cite(seed_engine):
     assert seed_engine.searcher.answer_hits("How many people did Venezuela release in 2031?", k=5) == []
     assert seed_engine.searcher.answer_hits("What happened in Venezuela in July 2024?", k=5)
+
+
+def test_a_sentence_the_last_answer_said_is_not_offered_again():
+    from retrieval.text import content_terms
+
+    said = content_terms("Officials said 88 more people have been released [1].")
+    assert rerank.already_said("Officials said that 88 more people have been released.", said)
+    assert not rerank.already_said("More than 900 political prisoners remain in jail.", said)
+    assert not rerank.already_said("Anything at all.", set())
+
+
+def test_follow_up_naming_something_new_leaves_the_story(seed_engine):
+    lex = seed_engine.searcher.lexical()
+    story = [0]
+    assert not rerank.names_new_subject("And how many remain in jail?", lex, story)
+    assert not rerank.names_new_subject("What did Maduro say?", lex, story)
+    assert rerank.names_new_subject("What about Cuba?", lex, story)
+
+
+def test_an_unusable_ranker_file_is_one_line_saying_what_to_do(tmp_path, seed_settings):
+    from retrieval.engine import Engine
+    from retrieval.errors import ConfigError
+
+    bad = tmp_path / "ranker.json"
+    bad.write_text("{not json", encoding="utf-8")
+    engine = Engine.open(seed_settings.with_(ranker_model=str(bad)))
+    with pytest.raises(ConfigError, match="NEWSBOT_RANKER_MODEL=.*train_ranker.py") as err:
+        engine.ask("How many people did Venezuela release?")
+    assert "\n" not in str(err.value)
+
+
+def test_a_retrained_ranker_file_is_used(tmp_path, seed_engine, seed_settings):
+    import json
+
+    from retrieval.engine import Engine
+
+    assert not seed_engine.ask("How many people did Venezuela release?").abstained  # the shipped one answers
+    raw = rerank.default_model().to_dict()
+    raw["threshold"] = 0.999999  # a model this strict declines everything
+    strict = tmp_path / "strict.json"
+    strict.write_text(json.dumps(raw), encoding="utf-8")
+    engine = Engine.open(seed_settings.with_(ranker_model=str(strict)))
+    assert engine.ask("How many people did Venezuela release?").abstained
