@@ -26,6 +26,8 @@ from retrieval.types import (
     ArticleInfo,
     ArticleView,
     Feed,
+    FeedbackStats,
+    FeedbackVote,
     Headline,
     Hit,
     IngestReport,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from retrieval.answering.chain import AnswerPipeline
     from retrieval.answering.filters import FilterPlan
     from retrieval.answering.search import Searcher, SearchFilters
+    from retrieval.feedback import FeedbackStore
     from retrieval.indexing.store import NewsIndex
 
 SEEDS_DIR = data_folder("seeds")  # the built-in default corpus (package data)
@@ -65,6 +68,7 @@ class Engine:
         self._lock = threading.Lock()
         self._pipeline: AnswerPipeline | None = None
         self._searcher: Searcher | None = None
+        self._feedback: FeedbackStore | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
@@ -404,3 +408,48 @@ class Engine:
         from retrieval.sources.feed_store import last_refresh
 
         return last_refresh(self.settings)
+
+    # -- readers' feedback ----------------------------------------------------------------------
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        """The 👍 / 👎 store in the data dir (SQLite; no index or model is opened for it)."""
+        with self._lock:
+            if self._feedback is None:
+                from retrieval.feedback import FeedbackStore
+
+                self._feedback = FeedbackStore(self.settings.data_dir)
+            return self._feedback
+
+    def new_answer_id(self) -> str:
+        """An id for an answer about to be shown, to name it in later feedback (12 hex digits)."""
+        from retrieval.feedback import new_answer_id
+
+        return new_answer_id()
+
+    def record_feedback(
+        self,
+        answer_id: str,
+        user: str,
+        good: bool,
+        *,
+        note: str = "",
+        answer: Answer | None = None,
+        history: History = (),
+        seen_text: str = "",
+        front_end: str = "",
+    ) -> FeedbackVote:
+        """Store `user`'s 👍 (good) or 👎 on an answer; a repeat changes the vote, never adds one.
+
+        `user` ("discord:1234") is stored only as a salted hash. `answer` None: the front end no
+        longer has it, and `seen_text` (what the reader saw) is stored instead.
+        """
+        return self.feedback.record(answer_id, user, good, note=note, answer=answer, history=history,
+                                    seen_text=seen_text, front_end=front_end)
+
+    def feedback_stats(self) -> FeedbackStats:
+        return self.feedback.stats()
+
+    def feedback_records(self) -> list[dict]:
+        """The rated answers as `newsbot eval --dataset jsonl` records (👎 and unclear ones flagged `review`)."""
+        return self.feedback.export()

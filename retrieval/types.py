@@ -215,6 +215,60 @@ class IngestReport:
 
 
 @dataclass(frozen=True)
+class FeedbackVote:
+    """What recording one reader's 👍 / 👎 did: "new", "changed" (the reader switched) or "same" (a repeat)."""
+
+    answer_id: str
+    good: bool
+    outcome: str
+    known: bool  # the answer's question and citations are stored, not just the text the reader saw
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FeedbackRate:
+    """👍 and 👎 counts for one day, backend or source."""
+
+    key: str
+    good: int = 0
+    bad: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The share of 👍 among the votes; None when there are none."""
+        total = self.good + self.bad
+        return self.good / total if total else None
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "good": self.good, "bad": self.bad, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class FeedbackStats:
+    """Readers' votes so far: totals and rates by day, answer backend and cited source."""
+
+    answers: int = 0  # answers with at least one vote
+    good: int = 0
+    bad: int = 0
+    notes: int = 0  # 👎 with a "what was wrong" note
+    unknown_answers: int = 0  # rated after the bot had forgotten them: only their text is stored
+    by_day: tuple[FeedbackRate, ...] = ()
+    by_backend: tuple[FeedbackRate, ...] = ()
+    by_source: tuple[FeedbackRate, ...] = ()
+
+    @property
+    def rate(self) -> float | None:
+        return FeedbackRate("all", self.good, self.bad).rate
+
+    def to_json(self) -> dict:
+        return {
+            "answers": self.answers, "good": self.good, "bad": self.bad, "rate": self.rate, "notes": self.notes,
+            "unknown_answers": self.unknown_answers,
+            **{name: [r.to_json() for r in getattr(self, name)] for name in ("by_day", "by_backend", "by_source")},
+        }
+
+
+@dataclass(frozen=True)
 class Feed:
     """A followed feed and how its last fetch went."""
 

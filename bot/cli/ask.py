@@ -152,7 +152,7 @@ def ask(
 def chat(settings: Settings) -> None:
     """Chat about the indexed articles, with follow-up questions.
 
-    Commands inside the chat: /sources, /reset, /help, /quit. Piped input works too:
+    Commands inside the chat: /sources, /good, /bad [note], /reset, /help, /quit. Piped input works too:
     each line is a question, and only answers and sources are printed.
     """
     interactive = sys.stdin.isatty() and sys.stdout.isatty()

@@ -6,6 +6,7 @@ prints only answers and sources, so its output can be read by a script.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from typing import TextIO
 
@@ -22,6 +23,7 @@ Ask a question in plain words; follow-ups ("and how many remain?") use the conve
   /since D   only articles published since D (2025-03-01, 24h, 2d, 1w, yesterday, last week); /since alone: any date
   /until D   only articles published until D; /until alone: no end
   /source S  only articles from source S; /source alone: every source
+  /good      the last answer was right; /bad [what was wrong]: it was not (stored to improve newsbot)
   /reset     forget the conversation (start a new topic; the filters stay)
   /help      this help
   /quit      leave (Ctrl-D works too)"""
@@ -38,6 +40,8 @@ class ChatSession:
         self.interactive = interactive
         self.history: list[tuple[str, str]] = []
         self.last: Answer | None = None
+        self.last_id = ""  # names the last answer in /good and /bad
+        self.last_history: tuple[tuple[str, str], ...] = ()  # the conversation it answered
         self.errors = 0
         # The conversation's filters, as typed ("2d" stays relative: it is read again at each question).
         self.since: str | None = None
@@ -89,6 +93,8 @@ class ChatSession:
                 self._print("No sources yet: the last answer cited none." if self.last else "Ask a question first.")
             else:
                 self._print(render_sources(self.last, self.style, full_quotes=True))
+        elif name in ("/good", "/bad"):
+            self.rate(name == "/good", text[len(name) :].strip())
         elif name in ("/since", "/until", "/source"):
             self.set_filter(name[1:], text[len(name) :].strip())
         else:
@@ -111,6 +117,25 @@ class ChatSession:
         setattr(self, which, value)
         label = self.filters_label()
         self._print(self.style.s(f"Filters: {label}." if label else "Filters: none (every source, any date).", dim=True))
+
+    def rate(self, good: bool, note: str) -> None:
+        """`/good` or `/bad [what was wrong]` on the last answer; a second one changes the vote."""
+        if self.last is None:
+            self._error("no answer to rate yet: ask a question first")
+            return
+        if good and note:
+            self._error("/good takes no note; /bad NOTE says what was wrong")
+            return
+        try:
+            vote = self.engine.record_feedback(self.last_id, chat_user(), good, note=note, answer=self.last,
+                                               history=self.last_history, front_end="chat")
+        except NewsbotError as exc:
+            self._error(str(exc))
+            return
+        mark = "👍" if good else "👎"
+        said = {"new": f"Thanks: recorded {mark} for the last answer", "changed": f"Changed your vote to {mark}",
+                "same": f"Already recorded {mark}; still one vote"}[vote.outcome]
+        self._print(self.style.s(said + (" with your note." if vote.note and not good else "."), dim=True))
 
     def ask(self, question: str) -> None:
         writer = StreamWriter(self.out, self.style)
@@ -146,6 +171,8 @@ class ChatSession:
             self._print(render_sources(answer, self.style, full_quotes=False))
         self._print()
         self.last = answer
+        self.last_id = self.engine.new_answer_id()
+        self.last_history = tuple(self.history)
         self.history.append((question.strip(), answer.answer))
         del self.history[:-MAX_TURNS]
 
@@ -166,3 +193,11 @@ class ChatSession:
                     return
             except KeyboardInterrupt:  # Ctrl-C during an answer cancels that answer only
                 self._print(self.style.s("(interrupted)", dim=True))
+
+
+def chat_user() -> str:
+    """Who rates in the terminal: the login name (stored only as a salted hash)."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container
+        return "cli:local"

@@ -33,7 +33,7 @@ from bot.discord.render import (
     sources_embeds,
     thread_name,
 )
-from bot.discord.views import AnswerStore, SourcesButton
+from bot.discord.views import AnswerStore, SourcesButton, VoteButton, vote_row
 from retrieval.engine import Engine
 from retrieval.errors import ConfigError, NewsbotError
 from retrieval.settings import Settings
@@ -123,7 +123,7 @@ class NewsBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(SourcesButton)
+        self.add_dynamic_items(SourcesButton, VoteButton)
         self.tree.on_error = self.on_app_command_error
         self.tree.interaction_check = self.allowed_here  # the allowlists apply to every slash command
         await self.sync_commands()
@@ -208,18 +208,17 @@ class NewsBot(commands.AutoShardedBot):
 
     # -- sending --------------------------------------------------------------------------------
 
-    async def send_answer(self, send: Callable[..., Awaitable[Any]], answer: Answer, channel_id: int) -> None:
-        """Post an answer: text chunks, then the sources embed and Show sources button on the last one."""
-        key = self.answers.add(channel_id, answer)
+    async def send_answer(self, send: Callable[..., Awaitable[Any]], answer: Answer, channel_id: int,
+                          history: Sequence[tuple[str, str]] = ()) -> None:
+        """Post an answer: text chunks, then the sources embed, Show sources and 👍 / 👎 on the last one."""
+        key = self.answers.add(channel_id, answer, history)
         texts = answer_messages(answer)
         groups = pack_embeds(sources_embeds(answer)) if answer.citations else []
         for text in texts[:-1]:
             await send(content=text, allowed_mentions=NO_MENTIONS)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"view": vote_row(key, sources=bool(groups))}
         if groups:
-            view = discord.ui.View(timeout=None)
-            view.add_item(SourcesButton(key))
-            extra = {"embeds": groups[0], "view": view}
+            extra["embeds"] = groups[0]
         await send(content=texts[-1], allowed_mentions=NO_MENTIONS, **extra)
         # Bounded: more sources than fit stay behind the Show sources button.
         for group in groups[1 : 1 + max(0, MAX_ANSWER_MESSAGES - len(texts))]:
@@ -289,7 +288,7 @@ class NewsBot(commands.AutoShardedBot):
             await target.send(FAILED_TEXT, allowed_mentions=NO_MENTIONS)
             return
         channel_id = getattr(target, "id", message.channel.id)
-        await self.send_answer(target.send, answer, channel_id)
+        await self.send_answer(target.send, answer, channel_id, history)
 
     async def history(self, channel: discord.abc.Messageable, before: discord.Message) -> list[tuple[str, str]]:
         """The conversation so far in a bot thread or DM, as (question, answer) pairs."""

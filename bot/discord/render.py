@@ -357,7 +357,9 @@ HELP_TEXT = """\
 ("and who claimed victory?").
 • Direct messages work too.
 • `/sources` or the **Show sources** button: the full quoted sentences of the last answer.
-• `/stats`: how many articles I know and the latest date.
+• 👍 / 👎 under an answer: tell me whether it was right (👎 asks what was wrong, optionally). Votes are \
+stored with the question and answer, never your name or id.
+• `/stats`: how many articles I know, the latest date, and how satisfied readers are.
 • `/ingest file:<.txt .md .json .jsonl .html>`: add an article (administrators only).
 • `/feeds add url:<feed>`, `/feeds remove url:<feed>`, `/feeds list`: the RSS/Atom feeds I follow \
 (administrators only).

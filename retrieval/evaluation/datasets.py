@@ -27,7 +27,8 @@ Formats (see the README "Quality" section):
   its exact title, and `text` the sentence (or passage) that answers; no `evidence` = the
   question is unanswerable from the corpus. `kind` (e.g. single, followup, unanswerable) and
   `needs_context` (true when the answering sentence does not name the question's subject) are
-  optional and only group the report.
+  optional and only group the report. A record with a non-empty `"review"` (what `newsbot
+  feedback export` writes for 👎 answers) is skipped: it has no gold yet.
 
 The records (`EvalQuestion`, `EvalDataset`, the even/odd tuning split) are in `questions.py`.
 """
@@ -383,7 +384,11 @@ def load_jsonl(path: Path) -> EvalDataset:
     rows = _read_jsonl(path, 'questions {"id", "question", "history", "answer", "evidence": [{"doc", "text"}]}')
     questions = []
     seen: set[str] = set()
+    review = 0
     for n, row in enumerate(rows, 1):
+        if row.get("review"):  # flagged by `newsbot feedback export`: a person has to find the gold first
+            review += 1
+            continue
         q = row.get("question")
         if not isinstance(q, str) or not q.strip():
             raise InputFileError(f'{path}: question {n} has no "question" text')
@@ -420,4 +425,7 @@ def load_jsonl(path: Path) -> EvalDataset:
                 needs_context=needs_context if isinstance(needs_context, bool) else None,
             )
         )
-    return EvalDataset("jsonl", questions, None)
+    notes = [f"{review} record(s) flagged for review skipped (no gold yet)"] if review else []
+    if review and not questions:
+        raise InputFileError(f"{path}: every record is flagged for review; add gold evidence to some and drop their \"review\"")
+    return EvalDataset("jsonl", questions, None, notes)

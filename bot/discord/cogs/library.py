@@ -32,6 +32,7 @@ class Library(commands.Cog):
         try:
             stats = await self.bot.run_engine(self.bot.engine.stats)
             refreshed = await asyncio.to_thread(self.bot.engine.last_refresh)
+            rated = await asyncio.to_thread(self.bot.engine.feedback_stats)
         except (NewsbotError, Busy) as exc:
             await interaction.followup.send(str(exc), ephemeral=True)
             return
@@ -43,6 +44,11 @@ class Library(commands.Cog):
         if refreshed is not None:
             when = refreshed.finished_at[:16].replace("T", " ")
             lines.append(f"Feeds last refreshed {when} UTC: {refreshed.summary()}")
+        if rated.rate is not None:
+            lines.append(f"Readers' satisfaction: **{rated.rate:.0%}** 👍 ({rated.good} 👍, {rated.bad} 👎 "
+                         f"on {rated.answers} answers).")
+        else:
+            lines.append("Readers' satisfaction: no 👍 / 👎 on answers yet.")
         await interaction.followup.send("\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="ingest", description="Add an article from an attached file (administrators only).")

@@ -20,6 +20,7 @@ from bot.discord.render import (
     source_matches,
     split_message,
 )
+from bot.discord.views import vote_row
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger("newsbot.discord")
@@ -92,8 +93,8 @@ class Questions(commands.Cog):
             return
         if answer.abstained:
             # Nothing to share with the channel: tell only the asker.
-            self.bot.answers.add(interaction.channel_id or 0, answer)
-            await self._private(interaction, "\n\n".join(answer_messages(answer)))
+            key = self.bot.answers.add(interaction.channel_id or 0, answer)
+            await self._private(interaction, "\n\n".join(answer_messages(answer)), vote_row(key, sources=False))
             return
         await self.bot.send_answer(interaction.followup.send, answer, interaction.channel_id or 0)
 
@@ -125,14 +126,16 @@ class Questions(commands.Cog):
         for group in groups[1:]:
             await interaction.followup.send(embeds=group, allowed_mentions=NO_MENTIONS)
 
-    async def _private(self, interaction: discord.Interaction, text: str) -> None:
-        """Replace the public "thinking..." with a reply only the asker sees."""
+    async def _private(self, interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
+        """Replace the public "thinking..." with a reply only the asker sees (`view` under its last part)."""
         try:
             await interaction.delete_original_response()
         except discord.HTTPException:
             pass
-        for chunk in split_message(text):
-            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        chunks = split_message(text)
+        for i, chunk in enumerate(chunks, 1):
+            extra = {"view": view} if view is not None and i == len(chunks) else {}
+            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
 
     @app_commands.command(name="sources", description="Show the full quoted sources of the last answer here.")
     async def sources(self, interaction: discord.Interaction) -> None:
