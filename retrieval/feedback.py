@@ -226,7 +226,7 @@ class FeedbackStore:
             return []
         with self.connect() as conn:
             answers = {r["answer_id"]: dict(r, good=0, bad=0, notes=[], days=[])
-                       for r in conn.execute("SELECT * FROM answers ORDER BY recorded_at, answer_id")}
+                       for r in conn.execute("SELECT * FROM answers ORDER BY rowid")}
             for v in conn.execute("SELECT answer_id, good, note, voted_at FROM votes ORDER BY voted_at"):
                 a = answers.get(v["answer_id"])
                 if a is None:
@@ -291,12 +291,10 @@ def _record(a: dict) -> dict:
         review = "rated 👍 but the answer cites no sentence to use as evidence"
     else:
         review = ""
-    if a["history"]:
-        rec["kind"] = "followup"
-    elif a["abstained"] and not review:
+    if a["abstained"] and not review:
         rec["kind"] = "unanswerable"
     else:
-        rec["kind"] = "single"
+        rec["kind"] = "followup" if a["history"] else "single"
     rec["evidence"] = evidence
     if review:
         rec["review"] = review

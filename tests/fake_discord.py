@@ -136,6 +136,28 @@ def validate_message(body: dict) -> None:
         raise InvalidFormBody({}, code=50006, message="Cannot send an empty message")
 
 
+def validate_modal(data: dict) -> str:
+    """What Discord would refuse in a modal (callback type 9): '' when it is fine."""
+    title, custom_id, rows = data.get("title") or "", data.get("custom_id") or "", data.get("components") or []
+    if not 1 <= len(title) <= 45:
+        return "title must be 1-45 characters"
+    if not 1 <= len(custom_id) <= 100:
+        return "custom_id must be 1-100 characters"
+    if not 1 <= len(rows) <= 5:
+        return "1 to 5 components"
+    for row in rows:
+        for c in row.get("components") or []:
+            if c.get("type") != 4:
+                return "only text inputs in this fake"
+            if not 1 <= len(c.get("label") or "") <= 45:
+                return "a text input label must be 1-45 characters"
+            if len(c.get("placeholder") or "") > 100:
+                return "a placeholder is at most 100 characters"
+            if not 1 <= c.get("max_length", 4000) <= 4000:
+                return "max_length must be 1-4000"
+    return ""
+
+
 def effective_pings(content: str, allowed: dict | None) -> tuple[bool, list[int], list[int]]:
     """(mention_everyone, user ids, role ids) that a message with this content would actually ping."""
     # Without allowed_mentions Discord parses everything; with it, only what `parse` or the id lists allow.
@@ -427,6 +449,26 @@ class FakeDiscord:
         gid = int(channel["guild_id"]) if channel.get("guild_id") else None
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._interact(3, data, user, channel, gid, message=message)
+
+    async def submit_modal(self, shown: Interaction, values: dict[str, str], user: dict) -> Interaction:
+        """A user fills in the modal the bot opened in answer to `shown` (text inputs by label) and submits it."""
+        if not shown.callback or shown.callback.get("type") != 9:
+            raise AssertionError(f"the bot opened no modal for that interaction (callback {shown.callback})")
+        modal = shown.callback["data"]
+        rows = []
+        for row in modal["components"]:
+            inputs = []
+            for c in row["components"]:
+                value = values.get(c.get("label", ""), "")
+                if c.get("required", True) and not value:
+                    raise AssertionError(f"modal field {c.get('label')!r} is required: Discord would not submit")
+                if len(value) > c.get("max_length", 4000):
+                    raise AssertionError(f"modal field {c.get('label')!r} takes at most {c.get('max_length')} characters")
+                inputs.append({"type": 4, "custom_id": c["custom_id"], "value": value})
+            rows.append({"type": 1, "components": inputs})
+        channel = self.channels[shown.channel_id]
+        return await self._interact(5, {"custom_id": modal["custom_id"], "components": rows}, user, channel,
+                                    shown.guild_id, message=shown.payload.get("message"))
 
     async def _interact(self, kind: int, data: dict, user: dict, channel: dict, gid: int | None,
                         message: dict | None = None) -> Interaction:
@@ -745,6 +787,10 @@ class FakeDiscord:
         kind, data = body.get("type"), body.get("data") or {}
         if kind in (4, 7):
             validate_message(data)
+        if kind == 9:
+            problem = validate_modal(data)
+            if problem:
+                return self._error(400, 50035, f"Invalid Form Body (modal: {problem})")
         if kind == 8:
             choices = data.get("choices") or []
             too_long = [c for c in choices if not 1 <= len(c["name"]) <= 100 or len(str(c["value"])) > 100]
