@@ -139,7 +139,8 @@ class WhatWasWrong(discord.ui.Modal, title="What was wrong with this answer?"):
                                 max_length=NOTE_CHARS, placeholder="e.g. the number is out of date; wrong person")
 
     def __init__(self, key: str) -> None:
-        super().__init__(custom_id=f"newsbot:note:{key}", timeout=900)
+        # Unique per opening: two readers' forms on one answer must not replace each other in the view store.
+        super().__init__(custom_id=f"newsbot:note:{key}:{secrets.token_hex(4)}", timeout=900)
         self.key = key
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
