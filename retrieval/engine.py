@@ -409,11 +409,10 @@ class Engine:
 
         return last_refresh(self.settings)
 
-    # -- readers' feedback ----------------------------------------------------------------------
+    # -- readers' feedback (its own SQLite file: no index or model is opened for it) --------------
 
     @property
     def feedback(self) -> FeedbackStore:
-        """The 👍 / 👎 store in the data dir (SQLite; no index or model is opened for it)."""
         with self._lock:
             if self._feedback is None:
                 from retrieval.feedback import FeedbackStore
@@ -427,18 +426,8 @@ class Engine:
 
         return new_answer_id()
 
-    def record_feedback(
-        self,
-        answer_id: str,
-        user: str,
-        good: bool,
-        *,
-        note: str = "",
-        answer: Answer | None = None,
-        history: History = (),
-        seen_text: str = "",
-        front_end: str = "",
-    ) -> FeedbackVote:
+    def record_feedback(self, answer_id: str, user: str, good: bool, *, note: str = "", answer: Answer | None = None,
+                        history: History = (), seen_text: str = "", front_end: str = "") -> FeedbackVote:
         """Store `user`'s 👍 (good) or 👎 on an answer; a repeat changes the vote, never adds one.
 
         `user` ("discord:1234") is stored only as a salted hash. `answer` None: the front end no
