@@ -34,6 +34,10 @@ class Settings:
     max_file_mb: float = 20.0  # larger input files are skipped with a message
     chunk_sentences: int = 5  # sentences per retrieval chunk
     chunk_overlap: int = 1  # sentences shared by consecutive chunks
+    # Stories (retrieval/stories.py): two reports of one event have article vectors at least this close
+    # (cosine; calibrated on the BBC set, see README) and were published within this many hours
+    story_similarity: float = 0.93
+    story_window_hours: float = 72.0
 
     # -- embeddings ----------------------------------------------------------------------
     # "minilm-l6-int8" (built in, offline), "ollama:<model>" or "openai:<model>"

@@ -50,6 +50,7 @@ class ArticleInfo:
     author: str = ""
     key: str = ""
     n_sentences: int = 0
+    story_id: str = ""  # the story it belongs to (`retrieval.stories`); "" in an index not yet backfilled
 
 
 @dataclass(frozen=True)
