@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from retrieval import stories as stories_module
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
 from retrieval.sources.ingest import ingest_paths
-from retrieval import stories as stories_module
 from retrieval.stories import shingles
 
 DATASET = ROOT.parent / "shared" / "datasets" / "bbc_news_2225"

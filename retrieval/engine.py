@@ -156,7 +156,18 @@ class Engine:
         overview = self._overview(plan)
         if overview is not None:
             return iter([overview.answer, overview])
-        return stream_within(self.pipeline, plan, history, backend=self.settings.answerer)
+        return self._corroborated(stream_within(self.pipeline, plan, history, backend=self.settings.answerer))
+
+    def _corroborated(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
+        """The answer's pieces, then who else reported each cited sentence and any "sources differ" sentence."""
+        from retrieval.answering.corroborate import corroborate
+
+        for item in items:
+            if isinstance(item, Answer):
+                extra, item = corroborate(item, self.index, self.searcher.lexical().articles)
+                if extra:
+                    yield extra
+            yield item
 
     # -- time and sources -------------------------------------------------------------------------
 

@@ -138,11 +138,18 @@ class Citation:
     quote: str  # exactly the stored sentence
     link: str = ""  # url with a #:~:text= fragment pointing at the sentence, else the file:// URI of `path`
     path: str = ""  # the local file the article was read from, "" for web articles
+    story_id: str = ""  # the story of the cited article (`retrieval.stories`)
+    also_reported_by: tuple[str, ...] = ()  # other sources whose article of the story says the same
 
     def to_json(self) -> dict:
         d = asdict(self)
         d.pop("link")
         return d
+
+    def also_reported(self) -> str:
+        """'also reported by 2 sources: AP, Reuters'; "" when no other source says the same."""
+        n = len(self.also_reported_by)
+        return f"also reported by {n} source{'s' if n != 1 else ''}: {', '.join(self.also_reported_by)}" if n else ""
 
 
 @dataclass(frozen=True)
