@@ -138,6 +138,8 @@ class StoryBook:
         self.similarity = similarity
         self.window_s = int(window_hours * 3600)
         self._lsh_index = None  # built on first use
+        self._records: dict[str, dict] | None = None  # the write's article records, synced on first use
+        self._synced = False
         self._members: dict[str, tuple[str, LeanMinHash, int]] = {}  # article id -> (story, signature, shingles)
 
     @property
@@ -162,9 +164,15 @@ class StoryBook:
                 self._insert(aid, str(meta["story_id"]), m, int(meta.get("shingles", 0)))
 
     def prepare(self, records: dict[str, dict]) -> int:
-        """Before a write: `sync`, then `backfill`; returns how many articles got a story id now."""
-        self.sync(records)
+        """Before a write: `backfill`, and `sync` before the first story is assigned (a re-run that
+        stores nothing new never rebuilds the LSH); returns how many articles got a story id now."""
+        self._records, self._synced = records, False
         return self.backfill(records)
+
+    def _ensure_synced(self) -> None:
+        if not self._synced and self._records is not None:
+            self.sync(self._records)
+            self._synced = True
 
     def forget(self, article_id: str) -> None:
         if self._members.pop(article_id, None) is not None:
@@ -188,6 +196,7 @@ class StoryBook:
         Each is added to the LSH at once; if the write that follows fails, the next `sync`
         drops it again, since its record is not complete.
         """
+        self._ensure_synced()
         out: list[StoryAssignment] = []
         batch: list[tuple[StoryInput, str]] = []
         for item in items:

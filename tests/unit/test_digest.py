@@ -99,3 +99,10 @@ def test_cli_bad_input_is_one_line(data_dir):
     assert unknown.exit_code == 1 and "Coast Times" in unknown.output
     empty = cli(data_dir, "--since", "24h")
     assert empty.exit_code == 0 and "newest article is from 2025-03-04" in empty.output
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [("NEWSBOT_DIGEST_AT", "8am", "HH:MM"),
+                                                     ("NEWSBOT_TIMEZONE", "Mars/Olympus", "IANA")])
+def test_bad_schedule_settings_are_one_line_at_start(tmp_path, name, value, says):
+    out = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "digest"], env={name: value})
+    assert out.exit_code != 0 and says in out.output and out.output.count("\n") == 1
