@@ -70,6 +70,8 @@ def render_citation(c: Citation, style: TerminalStyle, full_quote: bool = True) 
     date = strip_controls(c.published_at[:10], keep_newlines=False) if c.published_at else "date unknown"
     out = [style.s(marker, fg="cyan", bold=True) + head[len(marker):]]
     out.append(style.s(wrap(f"{meta}, {date}" if meta else date, style, indent="    "), dim=True))
+    if c.also_reported_by:
+        out.append(style.s(wrap(strip_controls(c.also_reported(), keep_newlines=False), style, indent="    "), dim=True))
     if c.link or c.url:
         target = c.link or c.url
         # A local file shows its path (a clickable file:// link on a terminal that supports it).

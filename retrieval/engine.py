@@ -25,6 +25,7 @@ from retrieval.types import (
     AppliedFilters,
     ArticleInfo,
     ArticleView,
+    Digest,
     Feed,
     FeedbackStats,
     FeedbackVote,
@@ -33,13 +34,14 @@ from retrieval.types import (
     IngestReport,
     Listing,
     RefreshReport,
+    SearchFilters,
     Skipped,
 )
 
 if TYPE_CHECKING:
     from retrieval.answering.chain import AnswerPipeline
     from retrieval.answering.filters import FilterPlan
-    from retrieval.answering.search import Searcher, SearchFilters
+    from retrieval.answering.search import Searcher
     from retrieval.feedback import FeedbackStore
     from retrieval.indexing.store import NewsIndex
 
@@ -160,7 +162,18 @@ class Engine:
         overview = self._overview(plan)
         if overview is not None:
             return iter([overview.answer, overview])
-        return stream_within(self.pipeline, plan, history, backend=self.settings.answerer)
+        return self._corroborated(stream_within(self.pipeline, plan, history, backend=self.settings.answerer))
+
+    def _corroborated(self, items: Iterator[str | Answer]) -> Iterator[str | Answer]:
+        """The answer's pieces, then who else reported each cited sentence and any "sources differ" sentence."""
+        from retrieval.answering.corroborate import corroborate
+
+        for item in items:
+            if isinstance(item, Answer):
+                extra, item = corroborate(item, self.index, self.searcher.lexical().articles)
+                if extra:
+                    yield extra
+            yield item
 
     # -- time and sources -------------------------------------------------------------------------
 
@@ -208,8 +221,6 @@ class Engine:
 
         _, source_name, _, chosen, undated, applied = self._select(source, since, until, now)
         if query and query.strip():
-            from retrieval.types import SearchFilters
-
             words = check_question(query, self.settings)
             allowed = {a.id for a in chosen}
             filters = SearchFilters(source=source_name, since=applied.since, until=applied.until)
@@ -322,6 +333,52 @@ class Engine:
             filters=plan.applied,
         )
 
+    # -- digests ------------------------------------------------------------------------------
+
+    def digest(self, *, since: str | None = "24h", topic: str | None = None, source: str | None = None,
+               n: int = 8, now: datetime | None = None) -> Digest:
+        """The top `n` stories of the window (`since="all"`: every article), ranked by sources and recency.
+
+        `topic` keeps stories with an article that matches its words; `source` keeps stories that
+        source reported (their other sources still count)."""
+        from retrieval.answering.filters import resolve_source
+        from retrieval.digest import build_digest, digest_pool
+
+        now = now or datetime.now(UTC)
+        every = since is not None and since.strip().lower() in ("all", "any")
+        infos, _, window, chosen, undated, applied = self._select(None, None if every else since, None, now)
+        source_name = resolve_source(source, sorted({a.source for a in infos if a.source})) if source else None
+        applied = dataclasses.replace(applied, source=source_name)
+        words = check_question(topic, self.settings) if topic and topic.strip() else ""
+        hits = self.search(words, k=max(60, 10 * n), filters=SearchFilters(since=applied.since, until=applied.until)) if words else []
+        pool, note = digest_pool(chosen, infos, window, undated, source_name, words, hits)
+
+        def leads(article_id: str):
+            return self.index.get_sentences(article_id, 0, 1)
+
+        prefer = {a: i for i, a in enumerate(dict.fromkeys(h.article.id for h in hits))}
+        return build_digest(pool, leads, n=n, now=now, prefer=prefer, filters=applied, topic=words, note=note)
+
+    def digest_slot(self, now: datetime | None = None) -> datetime:
+        """The latest scheduled digest time (NEWSBOT_DIGEST_AT in NEWSBOT_TIMEZONE) at or before `now`."""
+        from retrieval.digest import latest_slot
+
+        return latest_slot(now or datetime.now(UTC), self.settings.digest_at, self.settings.timezone)
+
+    def scheduled_digest(self, now: datetime | None = None) -> Digest | None:
+        """The scheduled digest, or None when no article arrived since the last one posted."""
+        from retrieval.digest import has_news
+
+        s = self.settings
+        digest = self.digest(since=s.digest_since, n=s.digest_stories, now=now)
+        return digest if has_news(digest, s.data_dir) else None
+
+    def digest_posted(self, digest: Digest, now: datetime | None = None) -> None:
+        """Remember that `digest` was posted, so the next scheduled one waits for news."""
+        from retrieval.digest import record_posted
+
+        record_posted(self.settings.data_dir, digest, now or datetime.now(UTC))
+
     def search(self, question: str, k: int = 8, filters: SearchFilters | None = None, mode: str = "hybrid") -> list[Hit]:
         return self.searcher.search(question, k=k, filters=filters, mode=mode)
 
@@ -406,7 +463,6 @@ class Engine:
 
     def last_refresh(self) -> RefreshReport | None:
         from retrieval.sources.feed_store import last_refresh
-
         return last_refresh(self.settings)
 
     # -- readers' feedback (its own SQLite file: no index or model is opened for it) --------------
@@ -423,7 +479,6 @@ class Engine:
     def new_answer_id(self) -> str:
         """An id for an answer about to be shown, to name it in later feedback (12 hex digits)."""
         from retrieval.feedback import new_answer_id
-
         return new_answer_id()
 
     def record_feedback(self, answer_id: str, user: str, good: bool, *, note: str = "", answer: Answer | None = None,

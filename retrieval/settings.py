@@ -34,6 +34,10 @@ class Settings:
     max_file_mb: float = 20.0  # larger input files are skipped with a message
     chunk_sentences: int = 5  # sentences per retrieval chunk
     chunk_overlap: int = 1  # sentences shared by consecutive chunks
+    # Stories (retrieval/stories.py): two reports of one event have article vectors at least this close
+    # (cosine; calibrated on the BBC set, see README) and were published within this many hours
+    story_similarity: float = 0.93
+    story_window_hours: float = 72.0
 
     # -- embeddings ----------------------------------------------------------------------
     # "minilm-l6-int8" (built in, offline), "ollama:<model>" or "openai:<model>"
@@ -63,6 +67,11 @@ class Settings:
     discord_burst: int = 3
     discord_max_concurrent: int = 4
     discord_shards: int = 0  # 0 = let discord.py choose (AutoShardedBot)
+    digest_channel: int = 0  # channel id for the scheduled digest; 0 = none
+    digest_at: str = "08:00"  # when the scheduled digest is posted, in `timezone`
+    timezone: str = "UTC"  # an IANA name ("Europe/London") for digest_at
+    digest_since: str = "24h"  # the window of the scheduled digest
+    digest_stories: int = 8  # stories in the scheduled digest
 
     # -- feeds ---------------------------------------------------------------------------
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
@@ -79,6 +88,7 @@ class Settings:
     def __post_init__(self) -> None:
         seconds = parse_duration(self.refresh_every) if self.refresh_every.strip() else 0.0
         object.__setattr__(self, "refresh_seconds", seconds)
+        _check_digest_time(self.digest_at, self.timezone)
 
     @property
     def index_dir(self) -> Path:
@@ -137,6 +147,19 @@ def _parse(attr: str, name: str, raw: str, type_: str):
         return raw
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not valid for {attr} ({type_}); fix it in .env or the environment") from None
+
+
+def _check_digest_time(at: str, timezone: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", at.strip()):
+        raise ConfigError(f"NEWSBOT_DIGEST_AT={at!r} is not a time of day; use HH:MM, like 08:00")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"NEWSBOT_TIMEZONE={timezone!r} is not a time zone; use an IANA name like Europe/London or UTC"
+        ) from None
 
 
 def parse_duration(text: str) -> float:

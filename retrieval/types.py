@@ -50,6 +50,7 @@ class ArticleInfo:
     author: str = ""
     key: str = ""
     n_sentences: int = 0
+    story_id: str = ""  # the story it belongs to (`retrieval.stories`); "" in an index not yet backfilled
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,18 @@ class Citation:
     quote: str  # exactly the stored sentence
     link: str = ""  # url with a #:~:text= fragment pointing at the sentence, else the file:// URI of `path`
     path: str = ""  # the local file the article was read from, "" for web articles
+    story_id: str = ""  # the story of the cited article (`retrieval.stories`)
+    also_reported_by: tuple[str, ...] = ()  # other sources whose article of the story says the same
 
     def to_json(self) -> dict:
         d = asdict(self)
         d.pop("link")
         return d
+
+    def also_reported(self) -> str:
+        """'also reported by 2 sources: AP, Reuters'; "" when no other source says the same."""
+        n = len(self.also_reported_by)
+        return f"also reported by {n} source{'s' if n != 1 else ''}: {', '.join(self.also_reported_by)}" if n else ""
 
 
 @dataclass(frozen=True)
@@ -397,3 +405,48 @@ class ArticleView:
     sentences: tuple[Sentence, ...]
     path: str = ""  # the local file it was read from, "" for web articles
     link: str = ""  # its URL, or the file:// URI of `path`
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """One story in a digest: its newest article's title, the sources reporting it, one or two cited sentences."""
+
+    story_id: str
+    title: str
+    sources: tuple[str, ...]
+    articles: int
+    published_at: str  # the newest article's date, "" when undated
+    citations: tuple[Citation, ...]
+    score: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "story_id": self.story_id,
+            "title": self.title,
+            "sources": list(self.sources),
+            "articles": self.articles,
+            "published_at": self.published_at,
+            "score": round(self.score, 4),
+            "citations": [c.to_json() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The top stories of a window, ranked by how many sources report them and how recent they are."""
+
+    stories: tuple[DigestStory, ...] = ()
+    total: int = 0  # stories in the window (and topic, source) before the limit
+    filters: AppliedFilters = field(default_factory=AppliedFilters)
+    topic: str = ""
+    note: str = ""
+    article_ids: tuple[str, ...] = ()  # the articles of the stories shown (what "new since the last digest" compares)
+
+    def to_json(self) -> dict:
+        return {
+            "stories": [s.to_json() for s in self.stories],
+            "total": self.total,
+            "topic": self.topic,
+            "filters": self.filters.to_json(),
+            "note": self.note,
+        }

@@ -49,6 +49,7 @@ EXTENSIONS = (
     "bot.discord.cogs.library",  # /stats /ingest
     "bot.discord.cogs.feeds",  # /feeds add|remove|list
     "bot.discord.cogs.refresh",  # the background feed refresh (when NEWSBOT_REFRESH_EVERY is set)
+    "bot.discord.cogs.digest",  # /digest and the scheduled digest (when NEWSBOT_DIGEST_CHANNEL is set)
 )
 HISTORY_MESSAGES = 30  # messages read back from a thread or DM to rebuild the conversation
 HISTORY_TURNS = 6  # (question, answer) pairs handed to the engine's condense step

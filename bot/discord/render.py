@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import discord
 
 from retrieval.text import MARKER, escape_discord
-from retrieval.types import Answer, AppliedFilters, Citation, Feed, Listing
+from retrieval.types import Answer, AppliedFilters, Citation, Digest, Feed, Listing
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#create-message).
 MESSAGE_LIMIT = 2000
@@ -182,6 +182,29 @@ def latest_embeds(listing: Listing) -> list[discord.Embed]:
     return embeds
 
 
+def digest_messages(digest: Digest, heading: str = "News digest", limit: int = MESSAGE_LIMIT) -> list[str]:
+    """A digest as message contents within `limit`: per story a bold heading, its cited sentences
+    quoted, then one subtext line per citation (source, date, link to the sentence). Split between
+    stories where possible, never dropping one."""
+    head = [f"**{escape_discord(heading)}**"]
+    extra = " · ".join(p for p in (f"topic: {escape_discord(digest.topic)}" if digest.topic else "",
+                                   filters_text(digest.filters)) if p)
+    if extra:
+        head.append(f"-# {extra}")
+    blocks = ["\n".join(head)]
+    for i, story in enumerate(digest.stories, 1):
+        n = len(story.sources)
+        who = f"{n} sources: {', '.join(story.sources)}" if n > 1 else (story.sources[0] if story.sources else "")
+        title = _shorten(f"{i}. {story.title}", EMBED_TITLE_LIMIT)
+        lines = [f"**{escape_discord(title)}** · {escape_discord(_shorten(who, 300))}"]
+        lines += [_quote_block(f"{c.quote} [{c.n}]") for c in story.citations]
+        lines += [f"-# [{c.n}] {citation_meta(c, 400)}" for c in story.citations]
+        blocks.append("\n".join(lines))
+    if digest.note:
+        blocks.append(f"-# {escape_discord(digest.note)}")
+    return split_message("\n\n".join(blocks), limit)
+
+
 def _date(published_at: str) -> str:
     return published_at[:10] if published_at else ""
 
@@ -214,6 +237,8 @@ def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
     sources view has room for it).
     """
     head = [escape_discord(c.source) if c.source else "", escape_discord(_date(c.published_at))]
+    if c.also_reported_by:
+        head.append(escape_discord(_shorten(c.also_reported(), limit // 3)))
     if c.path and not c.url:
         # Only the file's name: a Discord reader can't open the bot's disk, and its layout is private.
         head.append("file " + escape_discord(c.path.replace("\\", "/").rsplit("/", 1)[-1]))
@@ -353,6 +378,8 @@ HELP_TEXT = """\
 • `/ask question:<text>`: answer here, with numbered sources. Options `source:`, `since:` and `until:` \
 (2025-03-01, 2d, 24h, yesterday, last week) restrict it; dates in the question ("last week") do too.
 • `/latest`: the newest stories, each with its first sentence cited (options `source:`, `since:`).
+• `/digest`: the top stories of the last 24 hours, ranked by how many sources report them \
+(options `since:`, `topic:`).
 • Mention me with a question: I answer in a new thread; reply in that thread for follow-ups \
 ("and who claimed victory?").
 • Direct messages work too.

@@ -1,9 +1,9 @@
 """The Chroma index: articles, sentences and chunks, written idempotently and crash-safely.
 
 Three collections share a name prefix:
-- `<prefix>_articles`: one record per article (document = article text; metadata = title, source,
-  url, dates, the keys (paths/URLs) it was read from, and a `status` that is "pending" while its
-  sentences are being written and "complete" after);
+- `<prefix>_articles`: one record per article (document = article text; metadata = title, source, url,
+  dates, the keys (paths/URLs) it was read from, its story (`retrieval.stories`) and a `status`:
+  "pending" while its sentences are being written, "complete" after);
 - `<prefix>_sentences`: one record per sentence (document = exact sentence text, embedded with the
   article title in front, which measured better than the bare sentence or a sentence window);
 - `<prefix>_chunks`: whole-sentence windows (embedding = normalised mean of their sentences).
@@ -36,6 +36,7 @@ from retrieval.indexing.prepare import prepare_batch
 from retrieval.indexing.sentences import split_sentences
 from retrieval.sanitize import clean_article
 from retrieval.settings import Settings
+from retrieval.stories import StoryBook, StoryInput
 from retrieval.types import Article, ArticleInfo, Chunk, IngestReport, Sentence, Skipped
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,7 @@ class NewsIndex:
         self.client = client
         self.embeddings = embeddings
         self.model_name = settings.embeddings
-        # Local mode: one writer process at a time (Chroma's on-disk segments are not safe for two);
-        # a Chroma server serialises writers itself, so threads of this process are all we order.
+        # Local mode: one writer process (Chroma's on-disk segments are not safe for two); a server orders writers itself.
         self._write_lock = (
             threading.RLock() if settings.chroma_host else IndexWriteLock(settings.data_dir, settings.lock_timeout)
         )
@@ -79,6 +79,7 @@ class NewsIndex:
             self.chunks = client.get_or_create_collection(f"{p}_chunks", embedding_function=ef, metadata=meta)
         except Exception as exc:  # chromadb raises many types for a broken store
             raise IndexUnavailableError(f"cannot open the index at {self.location}: {_one_line(exc)}") from exc
+        self.stories = StoryBook(self.articles, settings.story_similarity, settings.story_window_hours)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -229,6 +230,7 @@ class NewsIndex:
         with self._write_lock, storage_errors(self.settings, self.location):
             self._recover()
             records = dict(self._article_records())
+            backfilled = self.stories.prepare(records)  # the LSH in step with the records; old indexes get ids
             by_key: dict[str, str] = {}
             for aid, meta in records.items():
                 for key in keys_of(meta):
@@ -272,7 +274,7 @@ class NewsIndex:
             if batch:
                 self._write_batch(batch, records, report)
             book.flush(self.articles)
-            if report.added or report.replaced or report.deleted or report.duplicates:
+            if report.added or report.replaced or report.deleted or report.duplicates or backfilled:
                 self._bump_version()
         return report
 
@@ -351,10 +353,11 @@ class NewsIndex:
             self.settings.chunk_sentences,
             self.settings.chunk_overlap,
         )
+        stories = self.stories.assign([StoryInput.of(r.article, r.article_vector, _timestamp(r.article.published_at)) for r in prepared])
         art_ids, art_docs, art_meta, art_vecs = [], [], [], []
         s_ids, s_docs, s_meta, s_vecs = [], [], [], []
         c_ids, c_docs, c_meta, c_vecs = [], [], [], []
-        for item, ready in zip(batch, prepared):
+        for item, ready, story in zip(batch, prepared, stories):
             article, sentences, chunks = ready.article, ready.sentences, ready.chunks
             ts = _timestamp(article.published_at)
             meta = {
@@ -371,6 +374,7 @@ class NewsIndex:
                 "status": "pending",
                 "writer": self._writer_id,
                 "pending_since": int(time.time()),
+                **story.metadata(),  # story id and MinHash signature, written and completed with the article
             }
             art_ids.append(article.id)
             art_docs.append(article.text)
@@ -434,6 +438,7 @@ def _info(aid: str, m: dict) -> ArticleInfo:
         author=m.get("author", ""),
         key=json.dumps(keys) if len(keys) > 1 else (keys[0] if keys else ""),
         n_sentences=int(m.get("n_sentences", 0)),
+        story_id=m.get("story_id", ""),
     )
 
 

@@ -12,7 +12,8 @@ from bot.cli import main
 from tests.helpers import SEED_QUESTION, SEEDS, free_port, run_newsbot
 
 ANSWER_KEYS = {"question", "answer", "abstained", "backend", "citations"}
-CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published_at", "sentence_index", "quote", "path"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published_at", "sentence_index", "quote", "path",
+                 "story_id", "also_reported_by"}
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 ANSI = re.compile(r"\x1b[\[\]]")
 
@@ -39,6 +40,7 @@ def check_schema(obj: dict) -> None:
         assert set(c) == CITATION_KEYS
         assert c["n"] == n and isinstance(c["sentence_index"], int)
         assert c["quote"] in SEED_TEXT  # the exact stored sentence
+        assert c["story_id"].startswith("s") and c["also_reported_by"] == []  # the seeds: one source
 
 
 def test_fresh_install_answers_the_readme_question(tmp_path):

@@ -153,7 +153,7 @@ def test_login_syncs_commands_and_ask_defers_then_answers_with_sources(run, seed
         f = w.fake
         assert f.intents is not None and f.intents & (1 << 15), "message content intent is needed for follow-ups"
         synced = {c["name"]: c for c in f.commands[None]}
-        assert set(synced) == {"ask", "latest", "sources", "help", "stats", "ingest", "feeds"}
+        assert set(synced) == {"ask", "latest", "digest", "sources", "help", "stats", "ingest", "feeds"}
         for cmd in synced.values():
             assert cmd["description"]
             assert all(o["description"] for o in cmd.get("options", [])), cmd["name"]

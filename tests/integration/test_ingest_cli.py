@@ -117,3 +117,5 @@ def test_sigkill_half_way_then_rerun_leaves_a_complete_index(tmp_path):
     metas = index.sentences.get(include=["metadatas"])["metadatas"]
     assert len(metas) == sum(a.n_sentences for a in infos)  # no duplicates, no partial articles
     assert {m["article_id"] for m in metas} == {a.id for a in infos}
+    assert all(a.story_id for a in infos)  # stories are written with their articles: none lost, none half-made
+    assert set(index.articles.get(include=[])["ids"]) == {a.id for a in infos}
