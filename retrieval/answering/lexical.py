@@ -63,6 +63,7 @@ class LexicalIndex:
         self.n_rows, n_tokens = store.counts()
         self._avgdl = n_tokens / self.n_rows if self.n_rows else 1.0
         self._df: dict[str, int] = {}
+        self._article_terms: dict[int, set[str]] = {}
 
     # -- articles and rows -------------------------------------------------------------------
 
@@ -95,7 +96,15 @@ class LexicalIndex:
         self.store.rows(int(r) for r in rows)
 
     def load_articles(self, articles) -> None:
-        self.load(r for a in articles for r in range(*self.article_span(a)))
+        self.store.article_rows(int(a) for a in articles)
+
+    def article_terms(self, article: int) -> set[str]:
+        """Every term of an article's rows (its title and all its sentences)."""
+        got = self._article_terms.get(int(article))
+        if got is None:
+            self.load_articles([article])
+            got = self._article_terms[int(article)] = set().union(*(self.terms(r) for r in range(*self.article_span(article))))
+        return got
 
     def _row(self, row: int):
         got = self.store.row_cache.get(int(row))

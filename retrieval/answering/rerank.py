@@ -380,17 +380,12 @@ def features(
     unique = list(dict.fromkeys(terms))
     idf = np.asarray([lex.idf(t) for t in unique], dtype=np.float64)
     total = float(idf.sum()) or 1.0
-    slot = {t: i for i, t in enumerate(unique)}
     arts_list = list(art_cos)
     lex.load_articles(arts_list)  # every sentence of every candidate article, in one read
 
-    def hits_of(tokens: Sequence[str]) -> np.ndarray:
-        hit = np.zeros(len(unique), dtype=bool)
-        for t in tokens:
-            i = slot.get(t)
-            if i is not None:
-                hit[i] = True
-        return hit
+    def hits_of(tokens) -> np.ndarray:
+        have = tokens if isinstance(tokens, (set, frozenset)) else set(tokens)
+        return np.fromiter((t in have for t in unique), dtype=bool, count=len(unique))
 
     hit_cache: dict[int, np.ndarray] = {}
 
@@ -401,12 +396,7 @@ def features(
             got = hit_cache[r] = hits_of(tokenize(lex.text(r)) if derived.get(lex.article_of(r)) else lex.terms(r))
         return got
 
-    art_hits = {}
-    for a in arts_list:
-        hit = np.zeros(len(unique), dtype=bool)
-        for r in range(*lex.article_span(a)):
-            hit |= hits_of(lex.terms(r))
-        art_hits[a] = hit
+    art_hits = {a: hits_of(lex.article_terms(a)) for a in arts_list}
     title_hits = {a: hits_of([] if derived[a] else tokenize(lex.article(a).title)) for a in arts_list}
 
     def share(mask: np.ndarray, of: float = total) -> float:

@@ -60,8 +60,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, row);
 
 
 def fts_term(term: str) -> str:
-    """One FTS5 token per term: ASCII punctuation inside a term ("u.s", "o'neil") would split it."""
-    if term.isalnum() or not any(c in term for c in "'._"):
+    """One FTS5 token per term: punctuation inside a term ("u.", "o'neil") would split it or be syntax."""
+    if term.isalnum():
         return term
     return "x" + term.encode().hex() + "x"
 
@@ -112,6 +112,7 @@ class LexicalStore:
         self._memory = f"file:newsbot-lexical-{uuid.uuid4().hex}?mode=memory&cache=shared"
         self._anchor = None if path else sqlite3.connect(self._memory, uri=True, check_same_thread=False)
         self.row_cache: dict[int, tuple[int, int, str, tuple[str, ...]]] = {}  # rows are immutable
+        self.loaded_articles: set[int] = set()  # articles whose rows are all in row_cache
         self._init()
 
     @classmethod
@@ -218,7 +219,7 @@ class LexicalStore:
     def rows(self, rowids: Iterable[int]) -> dict[int, tuple[int, int, str, tuple[str, ...]]]:
         """(start, end, text, terms) of these rows, from the cache or one query per 900 rows."""
         cache = self.row_cache
-        want = [r for r in dict.fromkeys(int(r) for r in rowids) if r not in cache]
+        want = list({r for r in map(int, rowids) if r not in cache})
         conn = self.db()
         for b in range(0, len(want), _SQL_VARS):
             part = want[b : b + _SQL_VARS]
@@ -227,7 +228,20 @@ class LexicalStore:
                 cache[rid] = (start, end, text, tuple(terms.split()))
         if len(cache) > 300_000:  # a long-running bot: keep memory bounded
             cache.clear()
+            self.loaded_articles.clear()
         return cache
+
+    def article_rows(self, articles: Iterable[int]) -> None:
+        """Cache every row of these articles: one range read per article not read before."""
+        cache, conn = self.row_cache, self.db()
+        for no in articles:
+            if no in self.loaded_articles:
+                continue
+            lo = int(no) << ROW_SHIFT
+            sql = 'SELECT rowid, start, "end", text, terms FROM sentences WHERE rowid BETWEEN ? AND ?'
+            for rid, start, end, text, terms in conn.execute(sql, (lo, lo + (1 << ROW_SHIFT) - 1)):
+                cache[rid] = (start, end, text, tuple(terms.split()))
+            self.loaded_articles.add(no)
 
     # -- writing -----------------------------------------------------------------------------
 
