@@ -11,6 +11,10 @@ Three collections share a name prefix:
 Ids derive from content (`a<sha256>` + `:s<i>` / `:c<i>`), so re-ingesting writes nothing and the
 same text under two names is stored once. An article left "pending" by a killed process is
 removed on the next write, so a crash never leaves a partial or duplicated article.
+
+The lexical index (`lexical_store.py`, SQLite FTS5) is written in the same path: an article's rows
+after its Chroma sentences and before it is marked complete, removed with it, and reconciled with
+Chroma at every version bump.
 """
 
 from __future__ import annotations

@@ -150,3 +150,25 @@ def test_a_file_that_differs_from_chroma_is_reconciled(opened):
     lex = Searcher(index, settings).lexical()
     assert ARTICLES[1].id in lex.article_pos and "a-gone" not in lex.article_pos
     assert Searcher(index, settings).search("O'Neill's march", mode="bm25")
+
+
+def test_a_failing_lexical_write_is_one_line_and_loses_nothing(opened, monkeypatch):
+    import sqlite3
+
+    from retrieval.errors import IndexWriteError
+
+    settings, index = opened
+    index.add_articles(ARTICLES[:2])
+
+    def full(self, items):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(LexicalStore, "add", full)
+    with pytest.raises(IndexWriteError) as err:
+        index.add_articles([ZORBLAX])
+    assert "\n" not in str(err.value) and "run the command again" in str(err.value)
+    monkeypatch.undo()
+    searcher = Searcher(index, settings)
+    assert {a.title for a in searcher.lexical().articles} == {"Central bank raises rates", "Harbour festival"}
+    index.add_articles([ZORBLAX])  # the next run cleans up and stores it
+    assert searcher.search("zorblax", mode="bm25")
