@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from retrieval.errors import ConfigError
 from retrieval.indexing.keys import keys_of
 from retrieval.settings import Settings
 from retrieval.text import LEXICAL_FORMAT, tokenize
@@ -54,9 +55,10 @@ CREATE TABLE IF NOT EXISTS deleted (no INTEGER PRIMARY KEY, gen INTEGER NOT NULL
 CREATE INDEX IF NOT EXISTS deleted_gen ON deleted(gen);
 CREATE TABLE IF NOT EXISTS sentences (
     rowid INTEGER PRIMARY KEY, start INTEGER, "end" INTEGER, text TEXT, terms TEXT);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(terms, content='', tokenize='ascii');
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, row);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING FTS(terms, content='', tokenize='ascii');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING FTSvocab(fts, row);
 """
+FTS_MODULE = "fts5"  # SQLite's full-text module (part of every python.org, pyenv and distro build seen)
 
 
 def fts_term(term: str) -> str:
@@ -95,6 +97,14 @@ def info_from_meta(aid: str, m: dict) -> ArticleInfo:
     )
 
 
+def fts_available() -> bool:
+    try:
+        sqlite3.connect(":memory:").execute(f"CREATE VIRTUAL TABLE t USING {FTS_MODULE}(x)")
+        return True
+    except sqlite3.OperationalError:
+        return False
+
+
 def lexical_path(settings: Settings) -> Path:
     root = Path(settings.data_dir) / "lexical"
     if settings.chroma_host:
@@ -118,6 +128,12 @@ class LexicalStore:
     @classmethod
     def open(cls, settings: Settings) -> LexicalStore:
         path = lexical_path(settings)
+        if not fts_available():
+            raise ConfigError(
+                f"this Python's sqlite3 module (SQLite {sqlite3.sqlite_version}) has no {FTS_MODULE} full-text module, "
+                "which the lexical index needs; use a Python built with SQLite FTS5 (python.org, pyenv and "
+                "Linux distribution builds have it)"
+            )
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
@@ -152,8 +168,8 @@ class LexicalStore:
     def _init(self) -> None:
         conn = self.db()
         with _write(conn):
-            for statement in _DDL.strip().split(";\n"):  # idempotent (IF NOT EXISTS); executescript would commit
-                conn.execute(statement)
+            for statement in _DDL.replace("USING FTS", f"USING {FTS_MODULE}").strip().split(";\n"):
+                conn.execute(statement)  # idempotent (IF NOT EXISTS); executescript would commit
             schema = self._meta(conn, "schema")
             if schema not in (None, SCHEMA):
                 log.warning("rebuilding the lexical index %s (made by another version)", self.path)

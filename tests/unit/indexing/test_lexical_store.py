@@ -172,3 +172,13 @@ def test_a_failing_lexical_write_is_one_line_and_loses_nothing(opened, monkeypat
     assert {a.title for a in searcher.lexical().articles} == {"Central bank raises rates", "Harbour festival"}
     index.add_articles([ZORBLAX])  # the next run cleans up and stores it
     assert searcher.search("zorblax", mode="bm25")
+
+
+def test_a_python_without_fts5_is_one_line_saying_what_to_do(settings, embeddings, monkeypatch):
+    from retrieval.errors import ConfigError
+    from retrieval.indexing import lexical_store
+
+    monkeypatch.setattr(lexical_store, "FTS_MODULE", "fts5_not_built_in")
+    with pytest.raises(ConfigError, match="has no fts5_not_built_in full-text module.*use a Python built with") as err:
+        NewsIndex.open(settings, embeddings=embeddings)
+    assert "\n" not in str(err.value)
