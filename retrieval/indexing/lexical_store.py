@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -134,6 +135,9 @@ class LexicalStore:
                 "which the lexical index needs; use a Python built with SQLite FTS5 (python.org, pyenv and "
                 "Linux distribution builds have it)"
             )
+        old_cache = Path(settings.data_dir) / "lexical" / settings.collection  # bm25s caches of earlier versions
+        if old_cache.is_dir() and any(old_cache.glob("*/meta.json")):
+            shutil.rmtree(old_cache, ignore_errors=True)
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             try:

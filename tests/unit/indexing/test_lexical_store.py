@@ -93,15 +93,19 @@ def test_a_restart_reopens_the_index_without_rebuilding_it(opened, embeddings, m
     assert Searcher(again, settings).search("fireworks", mode="bm25")[0].sentence.text.startswith("Fireworks")
 
 
-def test_an_index_made_before_the_lexical_file_gets_it_once(opened, embeddings, monkeypatch):
+def test_an_index_made_before_the_lexical_file_gets_it_once(opened, embeddings, monkeypatch, tmp_path):
     settings, index = opened
     index.add_articles(ARTICLES)
     path = lexical_path(settings)
     for suffix in ("", "-wal", "-shm"):  # as an index written by a version without the file
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+    old_cache = tmp_path / "lexical" / settings.collection / "v1-1-snowball"  # that version's bm25s cache
+    old_cache.mkdir(parents=True)
+    (old_cache / "meta.json").write_text("{}")
     old = NewsIndex.open(settings, embeddings=embeddings)
     assert Searcher(old, settings).search("tall ships", mode="bm25")[0].article.title == "Tall ships arrive"
     assert len(Searcher(old, settings).lexical().articles) == 3
+    assert not old_cache.parent.exists()  # the old cache is removed
     monkeypatch.setattr(LexicalStore, "add", forbid)  # built once: the next process just opens it
     assert Searcher(NewsIndex.open(settings, embeddings=embeddings), settings).search("tall ships", mode="bm25")
 
