@@ -207,6 +207,13 @@ class LexicalStore:
         conn = self.db()
         return int(self._meta(conn, "rows") or 0), int(self._meta(conn, "tokens") or 0)
 
+    def size(self) -> int:
+        """Bytes on disk (the file with its WAL)."""
+        if self.path is None:
+            return 0
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()
+                   and ".damaged-" not in p.name)
+
     def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
         """How many rows hold each term."""
         out = {}

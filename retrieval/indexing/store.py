@@ -198,7 +198,7 @@ class NewsIndex:
         dates = [a.published_at for a in infos if a.published_at]
         size = None
         if not self.settings.chroma_host:
-            size = sum(p.stat().st_size for p in self.settings.index_dir.rglob("*") if p.is_file())
+            size = sum(p.stat().st_size for p in self.settings.index_dir.rglob("*") if p.is_file()) + self.lexical.size()
         return {
             "articles": len(infos),
             "sentences": int(self.sentences.count()),

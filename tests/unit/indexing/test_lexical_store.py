@@ -50,6 +50,7 @@ def test_adding_and_deleting_touch_only_those_articles(opened, monkeypatch):
     hits = searcher.search("zorblax", mode="bm25")
     assert [h.sentence.text for h in hits] == ["Scientists found a zorblax in the lake."]
     assert added == [ZORBLAX.id]  # only the new article was tokenised and written
+    assert index.stats()["size_bytes"] > index.lexical.size() > 0  # counted in `newsbot stats`
 
     assert index.delete_article(ZORBLAX.id)
     assert searcher.search("zorblax", mode="bm25") == []
