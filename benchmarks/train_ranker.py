@@ -73,7 +73,7 @@ def records(searcher: Searcher, questions, gold_rows) -> list[dict]:
                 "answerable": q.answerable,
                 "train": in_train(q.id),
                 "rows": rows,
-                "arts": lex.article_row[rows],
+                "arts": lex.article_of(rows),
                 "feats": feats,
                 "y": np.isin(rows, list(gold)),
             }
@@ -88,9 +88,9 @@ def bbc_records(settings: Settings, datasets: Path) -> list[dict]:
     searcher = Searcher(index, s)
     lex = searcher.lexical()
     by_path: dict[str, int] = {}
-    for i, a in enumerate(lex.articles):
+    for a in lex.articles:
         for key in re.findall(r"[^\[\]\",]+\.txt", a.key):
-            by_path[str(Path(key).resolve().relative_to(corpus.resolve()))] = i
+            by_path[str(Path(key).resolve().relative_to(corpus.resolve()))] = lex.article_pos[a.id]
     raw = {json.loads(line)["id"]: json.loads(line) for line in (datasets / "bbc_news_questions_dev" / "questions.jsonl").open()}
 
     def gold_rows(q) -> set[int]:
@@ -101,8 +101,8 @@ def bbc_records(settings: Settings, datasets: Path) -> list[dict]:
                 continue
             lo, hi = lex.article_span(a)
             want = " ".join(ev["text"].split())
-            for r in range(lo, hi):
-                text = " ".join(lex.texts[r].split())
+            for r, raw_text in zip(range(lo, hi), lex.texts(lo, hi)):
+                text = " ".join(raw_text.split())
                 if want in text or (text in want and len(text) >= len(want) / 2):
                     found.add(r)
         return found
@@ -126,8 +126,8 @@ def public_records(settings: Settings, datasets: Path, name: str, folder: str, d
         found = set()
         for unit in resolver.resolve(q).units:
             for sentence in resolver.sentences(unit.article_id):
-                if unit.in_sentence(sentence) and sentence.id in lex.row_of:
-                    found.add(lex.row_of[sentence.id])
+                if unit.in_sentence(sentence) and lex.row_of(sentence.id) is not None:
+                    found.add(lex.row_of(sentence.id))
         return found
 
     recs = [r for r in records(searcher, ds.questions, gold_rows) if not r["answerable"] or r["y"].any()]

@@ -1,227 +1,247 @@
-"""The lexical index: BM25 (bm25s) over every stored sentence (its article title + its text), plus
-each sentence's text and position, so search needs no further Chroma call to build a Hit.
+"""The lexical side of search: BM25 over every stored sentence (its article title + its text).
 
-Built from `index.iter_sentences()`, saved under `<data_dir>/lexical/<index version>/` by
-`retrieval.answering.search.Searcher`, and rebuilt when the index changes. Terms come from
-`retrieval.text.tokenize`, the same the question is tokenised with.
+The index itself is the SQLite FTS5 file kept by `retrieval.indexing.lexical_store` in the same
+write path as Chroma (incremental, shared between processes). A `LexicalIndex` is one process's
+view of it at one generation: every article's metadata in memory (filters, catalogs, `latest`),
+sentences read on demand for the rows a question touches (cached: a row never changes).
+
+Scores are BM25 exactly as bm25s computed them before (Lucene variant, k1 1.2, b 0.75, over the
+terms of "title + sentence" from `retrieval.text.tokenize`), computed for the rows that need one;
+FTS5's own bm25() only picks the first-stage candidates (`CANDIDATE_POOL` of them, rescored here).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import uuid
+import math
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 
-from retrieval.text import tokenize
+from retrieval.indexing.lexical_store import ROW_SHIFT, LexicalStore
 from retrieval.types import ArticleInfo, SearchFilters, Sentence
-
-if TYPE_CHECKING:
-    from retrieval.indexing.store import NewsIndex
 
 BM25_K1, BM25_B = 1.2, 0.75
 CONTEXT_NEIGHBOURS = 1  # sentences on each side in Hit.context
+CANDIDATE_POOL = 3  # FTS5 picks this many times the candidates wanted; exact BM25 keeps the best
 
 
 class LexicalIndex:
-    """BM25 over every stored sentence (title + text) plus the sentences' texts and positions."""
+    """One generation of the lexical index: articles in memory, sentences read when needed."""
 
-    def __init__(
-        self,
-        version: str,
-        bm25: bm25s.BM25,
-        sentence_ids: list[str],
-        texts: list[str],
-        article_row: np.ndarray,
-        sentence_index: np.ndarray,
-        starts: np.ndarray,
-        ends: np.ndarray,
-        ts: np.ndarray,
-        source_row: np.ndarray,
-        articles: list[ArticleInfo],
-        sources: list[str],
-    ) -> None:
-        self.version = version
-        self.bm25 = bm25
-        self.sentence_ids = sentence_ids
-        self.texts = texts
-        self.article_row = article_row
-        self.sentence_index = sentence_index
-        self.starts = starts
-        self.ends = ends
-        self.ts = ts
-        self.source_row = source_row
-        self.articles = articles
-        self.sources = sources
-        self.row_of = {sid: r for r, sid in enumerate(sentence_ids)}
-        self.article_pos = {a.id: i for i, a in enumerate(articles)}
-        # Rows are sorted by (article, sentence index): an article's sentences are contiguous.
-        self.first_row = np.searchsorted(article_row, np.arange(len(articles)), side="left")
-        self.n_rows = len(texts)
-        indptr = np.asarray(bm25.scores["indptr"])
-        df = np.diff(indptr).astype(np.float64)
-        n = max(1, self.n_rows)
-        self._idf_by_id = np.log1p((n - df + 0.5) / (df + 0.5))
-        self._idf_unknown = float(np.log1p((n + 0.5) / 0.5))  # a term no sentence has: rarest possible
+    def __init__(self, store: LexicalStore, version: tuple, previous: LexicalIndex | None = None) -> None:
+        self.store = store
+        self.version = version  # (Chroma version, lexical generation)
+        generation = int(version[1])
+        if previous is None:
+            self._by_no: dict[int, ArticleInfo] = {}
+            self._ts: dict[int, int] = {}
+            self._title_terms: dict[int, tuple[str, ...]] = {}
+            changed, gone = store.articles_since(-1)
+        else:  # only what changed since the previous generation
+            self._by_no = dict(previous._by_no)
+            self._ts = dict(previous._ts)
+            self._title_terms = dict(previous._title_terms)
+            changed, gone = store.articles_since(int(previous.version[1]))
+        for no in gone:
+            self._by_no.pop(no, None)
+            self._ts.pop(no, None)
+            self._title_terms.pop(no, None)
+        for no, aid, title, source, url, published, author, keys, n, ts, title_terms in changed:
+            key_list = _keys(keys)
+            self._by_no[no] = ArticleInfo(
+                id=aid, title=title or "", source=source or "", url=url or "", published_at=published or "",
+                author=author or "", key=key_list[0] if len(key_list) == 1 else (keys if key_list else ""),
+                n_sentences=int(n or 0),
+            )
+            self._ts[no] = int(ts)
+            self._title_terms[no] = tuple((title_terms or "").split())
+        self.generation = generation
+        order = sorted(self._by_no, key=lambda no: (self._by_no[no].published_at or "", self._by_no[no].id))
+        self.articles: list[ArticleInfo] = [self._by_no[no] for no in order]
+        self.article_pos = {self._by_no[no].id: no for no in order}
+        self.sources = sorted({a.source for a in self.articles})
+        self.n_rows, n_tokens = store.counts()
+        self._avgdl = n_tokens / self.n_rows if self.n_rows else 1.0
+        self._df: dict[str, int] = {}
+        self._article_terms: dict[int, set[str]] = {}
 
-    # -- building and caching ----------------------------------------------------------------
+    # -- articles and rows -------------------------------------------------------------------
 
-    @classmethod
-    def build(cls, index: NewsIndex, version: str) -> LexicalIndex:
-        """Read every sentence from the index and build BM25 over "title + sentence"."""
-        articles = index.list_articles()
-        pos = {a.id: i for i, a in enumerate(articles)}
-        rows: list[tuple[int, int, Sentence, int, str]] = []
-        for sentence, meta in index.iter_sentences():
-            a = pos.get(sentence.article_id)
-            if a is None:  # an article still being written: not searchable yet
-                continue
-            rows.append((a, sentence.index, sentence, int(meta.get("ts", -1)), str(meta.get("source", ""))))
-        rows.sort(key=lambda r: (r[0], r[1]))
-        sources = sorted({r[4] for r in rows})
-        src_pos = {s: i for i, s in enumerate(sources)}
-        title_tok = [tokenize(a.title) for a in articles]
-        corpus = [title_tok[r[0]] + tokenize(r[2].text) or [""] for r in rows]
-        bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-        else:
-            bm25.index([[""]], show_progress=False)
-        return cls(
-            version=version,
-            bm25=bm25,
-            sentence_ids=[r[2].id for r in rows],
-            texts=[r[2].text for r in rows],
-            article_row=np.asarray([r[0] for r in rows], dtype=np.int32),
-            sentence_index=np.asarray([r[1] for r in rows], dtype=np.int32),
-            starts=np.asarray([r[2].start for r in rows], dtype=np.int64),
-            ends=np.asarray([r[2].end for r in rows], dtype=np.int64),
-            ts=np.asarray([r[3] for r in rows], dtype=np.int64),
-            source_row=np.asarray([src_pos[r[4]] for r in rows], dtype=np.int32),
-            articles=articles,
-            sources=sources,
-        )
+    def article(self, no: int) -> ArticleInfo:
+        return self._by_no[int(no)]
 
-    def save(self, folder: Path) -> None:
-        """Write to `folder` atomically (a temp folder renamed into place)."""
-        # Unique per writer: two processes on one data dir may build the same version at once.
-        tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
-        tmp.mkdir(parents=True)
-        self.bm25.save(str(tmp / "bm25"), show_progress=False)
-        np.savez(
-            tmp / "rows.npz",
-            article_row=self.article_row,
-            sentence_index=self.sentence_index,
-            starts=self.starts,
-            ends=self.ends,
-            ts=self.ts,
-            source_row=self.source_row,
-        )
-        meta = {
-            "version": self.version,
-            "sentence_ids": self.sentence_ids,
-            "texts": self.texts,
-            "sources": self.sources,
-            "articles": [a.__dict__ for a in self.articles],
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        try:
-            tmp.rename(folder)
-        except OSError:  # another process saved this version first: theirs is as good
-            shutil.rmtree(tmp, ignore_errors=True)
-
-    @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        arrays = np.load(folder / "rows.npz")
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
-        return cls(
-            version=meta["version"],
-            bm25=bm25,
-            sentence_ids=meta["sentence_ids"],
-            texts=meta["texts"],
-            article_row=arrays["article_row"],
-            sentence_index=arrays["sentence_index"],
-            starts=arrays["starts"],
-            ends=arrays["ends"],
-            ts=arrays["ts"],
-            source_row=arrays["source_row"],
-            articles=[ArticleInfo(**a) for a in meta["articles"]],
-            sources=meta["sources"],
-        )
-
-    # -- querying ----------------------------------------------------------------------------
+    @staticmethod
+    def article_of(rows):
+        """The article number of each row (an int for an int, an array for an array)."""
+        if isinstance(rows, (int, np.integer)):
+            return int(rows) >> ROW_SHIFT
+        return np.asarray(rows, dtype=np.int64) >> ROW_SHIFT
 
     def article_span(self, article: int) -> tuple[int, int]:
         """The rows [lo, hi) of one article's sentences (contiguous, in order)."""
-        lo = int(self.first_row[article])
-        hi = int(self.first_row[article + 1]) if article + 1 < len(self.first_row) else self.n_rows
-        return lo, hi
+        lo = int(article) << ROW_SHIFT
+        info = self._by_no.get(int(article))
+        return lo, lo + (info.n_sentences if info else 0)
 
-    def postings(self, term: str) -> np.ndarray:
-        """The rows whose headline + sentence hold `term` (empty for an unknown term)."""
-        tid = self.bm25.vocab_dict.get(term)
-        if tid is None:
-            return np.zeros(0, dtype=np.int64)
-        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
-        return np.asarray(indices[indptr[tid] : indptr[tid + 1]], dtype=np.int64)
+    def row_of(self, sentence_id: str) -> int | None:
+        """The row of a stored sentence id (`<article id>:s<i>`), None when this generation lacks it."""
+        aid, _, idx = sentence_id.rpartition(":s")
+        no = self.article_pos.get(aid)
+        if no is None or not idx.isdigit() or int(idx) >= self._by_no[no].n_sentences:
+            return None
+        return (no << ROW_SHIFT) + int(idx)
 
-    def term_ids(self, terms: Sequence[str]) -> list[int]:
-        vocab = self.bm25.vocab_dict
-        return [vocab[t] for t in terms if t in vocab]
+    def load(self, rows) -> None:
+        """Read these rows (and nothing already cached) in one go."""
+        self.store.rows(int(r) for r in rows)
 
-    def contains(self, term: str, rows: np.ndarray) -> np.ndarray:
-        """Which of `rows` hold `term` in their sentence or title: BM25's posting list, no re-tokenising."""
-        tid = self.bm25.vocab_dict.get(term)
-        if tid is None:
-            return np.zeros(len(rows), dtype=bool)
-        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
-        return np.isin(rows, indices[indptr[tid] : indptr[tid + 1]])
+    def load_articles(self, articles) -> None:
+        self.store.article_rows(int(a) for a in articles)
 
-    def idf(self, term: str) -> float:
-        tid = self.bm25.vocab_dict.get(term)
-        return self._idf_unknown if tid is None else float(self._idf_by_id[tid])
+    def article_terms(self, article: int) -> set[str]:
+        """Every term of an article's rows (its title and all its sentences)."""
+        got = self._article_terms.get(int(article))
+        if got is None:
+            self.load_articles([article])
+            got = self._article_terms[int(article)] = set().union(*(self.terms(r) for r in range(*self.article_span(article))))
+        return got
 
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
-        ids = self.term_ids(terms)
-        if not ids or self.n_rows == 0:
-            return np.zeros(self.n_rows, dtype=np.float32)
-        return self.bm25.get_scores(ids)
+    def _row(self, row: int):
+        got = self.store.row_cache.get(int(row))
+        if got is None:
+            got = self.store.rows([int(row)]).get(int(row))
+        return got
+
+    def text(self, row: int) -> str:
+        got = self._row(row)
+        return got[2] if got else ""
+
+    def texts(self, lo: int, hi: int) -> list[str]:
+        self.load(range(lo, hi))
+        return [self.text(r) for r in range(lo, hi)]
+
+    def terms(self, row: int) -> tuple[str, ...]:
+        """The row's indexed terms: its article's title and its sentence, tokenised."""
+        got = self._row(row)
+        return got[3] if got else ()
 
     def sentence(self, row: int) -> Sentence:
-        a = self.articles[self.article_row[row]]
-        return Sentence(a.id, int(self.sentence_index[row]), int(self.starts[row]), int(self.ends[row]), self.texts[row])
+        got = self._row(row)
+        a = self._by_no[int(row) >> ROW_SHIFT]
+        return Sentence(a.id, int(row) & ((1 << ROW_SHIFT) - 1), got[0], got[1], got[2])
 
     def context(self, row: int, neighbours: int = CONTEXT_NEIGHBOURS) -> str:
         """The sentence with its neighbours in the same article, joined by spaces."""
-        a = self.article_row[row]
-        lo = max(int(self.first_row[a]), row - neighbours)
-        hi = min(row + neighbours, self.n_rows - 1)
-        while self.article_row[hi] != a:
-            hi -= 1
-        return " ".join(self.texts[lo : hi + 1])
+        lo, hi = self.article_span(self.article_of(row))
+        return " ".join(self.texts(max(lo, row - neighbours), min(hi, row + neighbours + 1)))
 
-    def mask(self, filters: SearchFilters | None) -> np.ndarray | None:
-        """Rows allowed by the filters (None = all), computed with numpy, not per row in Python."""
+    def ts_of(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray([self._ts.get(int(a), -1) for a in self.article_of(rows)], dtype=np.int64)
+
+    # -- BM25 --------------------------------------------------------------------------------
+
+    def doc_freq(self, terms: Sequence[str]) -> dict[str, int]:
+        want = [t for t in dict.fromkeys(terms) if t not in self._df]
+        if want:
+            self._df.update(self.store.doc_freq(want))
+        return {t: self._df[t] for t in terms}
+
+    def idf(self, term: str) -> float:
+        """Lucene's idf; a term no sentence has gets the highest (the rarest possible)."""
+        n = max(1, self.n_rows)
+        df = self.doc_freq([term])[term]
+        return float(math.log1p((n - df + 0.5) / (df + 0.5)))
+
+    def contains(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Which of `rows` hold `term` in their sentence or title."""
+        self.load(rows)
+        return np.asarray([term in self.terms(int(r)) for r in rows], dtype=bool)
+
+    def bm25(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """BM25 of each row for the query terms (a repeated term counts again, as in bm25s)."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        if not len(rows) or not terms or self.n_rows == 0:
+            return out
+        df = self.doc_freq(terms)
+        idf = {t: math.log1p((self.n_rows - d + 0.5) / (d + 0.5)) for t, d in df.items() if d > 0}
+        if not idf:
+            return out
+        self.load(rows)
+        for i, r in enumerate(rows.tolist()):
+            row_terms = self.terms(r)
+            if not row_terms:
+                continue
+            norm = BM25_K1 * ((1 - BM25_B) + BM25_B * len(row_terms) / self._avgdl)
+            score = 0.0
+            for t in terms:
+                if t in idf:
+                    tf = row_terms.count(t)
+                    if tf:
+                        score += idf[t] * tf / (norm + tf)
+            out[i] = score
+        return out
+
+    def top(self, terms: Sequence[str], n: int, filters: SearchFilters | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The n best rows by BM25 within the filters, with their scores, best first (none scoring 0)."""
+        sql, params = self._article_sql(filters)
+        if sql is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows = np.asarray(self.store.top(terms, CANDIDATE_POOL * n, sql, params), dtype=np.int64)
+        rows = rows[np.isin(self.article_of(rows), list(self._by_no))] if rows.size else rows
+        scores = self.bm25(terms, rows)
+        order = np.argsort(-scores, kind="stable")[:n]
+        keep = order[scores[order] > 0]
+        return rows[keep], scores[keep]
+
+    # -- filters -----------------------------------------------------------------------------
+
+    def _wanted_sources(self, source: str) -> list[str]:
+        return [s for s in self.sources if s.casefold() == source.strip().casefold()]
+
+    def _article_sql(self, filters: SearchFilters | None) -> tuple[str | None, list]:
+        """The filters as SQL over the articles table ("" = no filter, None = nothing can match)."""
         if filters is None:
-            return None
-        keep = np.ones(self.n_rows, dtype=bool)
+            return "", []
+        clauses: list[str] = []
+        params: list = []
         if filters.source:
-            wanted = [i for i, s in enumerate(self.sources) if s.casefold() == filters.source.strip().casefold()]
-            keep &= np.isin(self.source_row, wanted)
+            wanted = self._wanted_sources(filters.source)
+            if not wanted:
+                return None, []
+            clauses.append(f"source IN ({','.join('?' * len(wanted))})")
+            params += wanted
         lo, hi = filters.since_ts(), filters.until_ts()
         if lo is not None:
-            keep &= self.ts >= lo
+            clauses.append("ts >= ?")
+            params.append(lo)
         if hi is not None:
-            keep &= (self.ts <= hi) & (self.ts >= 0)
+            clauses.append("ts <= ? AND ts >= 0")
+            params.append(hi)
         if filters.article_ids:
-            arts = [self.article_pos[a] for a in filters.article_ids if a in self.article_pos]
-            keep &= np.isin(self.article_row, arts)
+            ids = list(filters.article_ids)
+            clauses.append(f"id IN ({','.join('?' * len(ids))})")
+            params += ids
+        return " AND ".join(clauses), params
+
+    def allowed(self, rows: np.ndarray, filters: SearchFilters | None) -> np.ndarray:
+        """Which rows the filters allow, decided per article in memory."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if filters is None:
+            return np.ones(len(rows), dtype=bool)
+        arts = self.article_of(rows)
+        keep = np.ones(len(rows), dtype=bool)
+        if filters.source:
+            wanted = set(self._wanted_sources(filters.source))
+            keep &= np.asarray([a in self._by_no and self._by_no[a].source in wanted for a in arts.tolist()], dtype=bool)
+        lo, hi = filters.since_ts(), filters.until_ts()
+        ts = self.ts_of(rows)
+        if lo is not None:
+            keep &= ts >= lo
+        if hi is not None:
+            keep &= (ts <= hi) & (ts >= 0)
+        if filters.article_ids:
+            nos = [self.article_pos[a] for a in filters.article_ids if a in self.article_pos]
+            keep &= np.isin(arts, nos)
         return keep
 
     def where(self, filters: SearchFilters | None) -> dict | None:
@@ -230,7 +250,7 @@ class LexicalIndex:
             return None
         clauses: list[dict] = []
         if filters.source:
-            wanted = [s for s in self.sources if s.casefold() == filters.source.strip().casefold()]
+            wanted = self._wanted_sources(filters.source)
             clauses.append({"source": {"$in": wanted or [filters.source]}})
         lo, hi = filters.since_ts(), filters.until_ts()
         if lo is not None:
@@ -243,3 +263,13 @@ class LexicalIndex:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _keys(raw: str | None) -> list[str]:
+    import json
+
+    try:
+        keys = json.loads(raw or "[]")
+    except ValueError:
+        return [raw] if raw else []
+    return [str(k) for k in keys] if isinstance(keys, list) else [str(keys)]

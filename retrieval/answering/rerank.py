@@ -164,8 +164,8 @@ def without_headline(question: str, title: str) -> str:
 def title_is_derived(lex: LexicalIndex, article: int) -> bool:
     """True when the article had no headline and its title was made from its first sentence."""
     lo, hi = lex.article_span(article)
-    title = " ".join(lex.articles[article].title.split()).rstrip("…. ")
-    return hi > lo and " ".join(lex.texts[lo].split()).startswith(title)
+    title = " ".join(lex.article(article).title.split()).rstrip("…. ")
+    return hi > lo and " ".join(lex.text(lo).split()).startswith(title)
 
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]+")
@@ -177,7 +177,7 @@ def names_new_subject(question: str, lex: LexicalIndex, articles: Sequence[int])
     if not names:
         return False
     story = " ".join(
-        [lex.articles[a].title for a in articles] + [t for a in articles for t in lex.texts[slice(*lex.article_span(a))]]
+        [lex.article(a).title for a in articles] + [t for a in articles for t in lex.texts(*lex.article_span(a))]
     ).casefold()
     return any(n not in story for n in names)
 
@@ -319,7 +319,7 @@ def widen(
 ) -> np.ndarray:
     """The first stage's rows plus every sentence of its best articles (and of `extra_articles`)."""
     best: dict[int, float] = {}
-    for a, s in zip(lex.article_row[first_rows].tolist(), first_scores.tolist()):
+    for a, s in zip(lex.article_of(first_rows).tolist(), first_scores.tolist()):
         if s > best.get(a, -1e9):
             best[a] = s
     top = sorted(best, key=lambda a: -best[a])[:n_articles]
@@ -334,7 +334,6 @@ def features(
     question: str,
     terms: Sequence[str],
     lex: LexicalIndex,
-    bm25_all: np.ndarray,
     bm25_best: float,
     rows: np.ndarray,
     qvec: np.ndarray,
@@ -347,7 +346,7 @@ def features(
     out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
         return out
-    art = lex.article_row[rows]
+    art = lex.article_of(rows)
     vec = np.asarray(vectors(rows), dtype=np.float64)
     vec /= np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
     q = np.asarray(qvec, dtype=np.float64)
@@ -366,7 +365,7 @@ def features(
         embed(
             [
                 without_names(question),
-                *(without_names(question) if derived[a] else without_headline(question, lex.articles[a].title) for a in lead),
+                *(without_names(question) if derived[a] else without_headline(question, lex.article(a).title) for a in lead),
             ]
         ),
         dtype=np.float64,
@@ -376,42 +375,29 @@ def features(
     resid_vec = {a: focus[1 + i] for i, a in enumerate(lead)}
     cos_resid = np.asarray([vec[i] @ resid_vec[a] if a in resid_vec else cos_nocaps[i] for i, a in enumerate(art.tolist())])
 
-    # Lexical evidence, IDF-weighted over the question's distinct terms, read from BM25's postings
-    # (headline + sentence per row) rather than re-tokenising: a few numpy calls per term.
+    # Lexical evidence, IDF-weighted over the question's distinct terms, read from each row's indexed
+    # terms (headline + sentence, as BM25 saw them) rather than re-tokenising.
     unique = list(dict.fromkeys(terms))
     idf = np.asarray([lex.idf(t) for t in unique], dtype=np.float64)
     total = float(idf.sum()) or 1.0
-    postings = [np.sort(lex.postings(t)) for t in unique]
-    slot = {t: i for i, t in enumerate(unique)}
+    arts_list = list(art_cos)
+    lex.load_articles(arts_list)  # every sentence of every candidate article, in one read
 
-    def hits_of(tokens: Sequence[str]) -> np.ndarray:
-        hit = np.zeros(len(unique), dtype=bool)
-        for t in tokens:
-            i = slot.get(t)
-            if i is not None:
-                hit[i] = True
-        return hit
+    def hits_of(tokens) -> np.ndarray:
+        have = tokens if isinstance(tokens, (set, frozenset)) else set(tokens)
+        return np.fromiter((t in have for t in unique), dtype=bool, count=len(unique))
 
-    near = np.unique(np.concatenate([rows - d for d in range(CONTEXT_BEFORE + 1)]))
-    near = near[near >= 0]
-    near_pos = {int(r): i for i, r in enumerate(near)}
-    near_hits = np.zeros((len(near), len(unique)), dtype=bool)
-    for j, post in enumerate(postings):
-        near_hits[:, j] = np.isin(near, post, assume_unique=False)
-    for i, r in enumerate(near.tolist()):
-        if derived.get(int(lex.article_row[r])):  # its "headline" is in every row's postings: read the sentence
-            near_hits[i] = hits_of(tokenize(lex.texts[r]))
+    hit_cache: dict[int, np.ndarray] = {}
 
     def sent_hits(r: int) -> np.ndarray:
-        return near_hits[near_pos[r]]
+        got = hit_cache.get(r)
+        if got is None:
+            # A derived "headline" is in every row's terms: read the sentence alone.
+            got = hit_cache[r] = hits_of(tokenize(lex.text(r)) if derived.get(lex.article_of(r)) else lex.terms(r))
+        return got
 
-    arts_list = list(art_cos)
-    spans = np.asarray([lex.article_span(a) for a in arts_list], dtype=np.int64).reshape(-1, 2)
-    art_matrix = np.zeros((len(arts_list), len(unique)), dtype=bool)
-    for j, post in enumerate(postings):
-        art_matrix[:, j] = np.searchsorted(post, spans[:, 1]) > np.searchsorted(post, spans[:, 0])
-    art_hits = {a: art_matrix[i] for i, a in enumerate(arts_list)}
-    title_hits = {a: hits_of([] if derived[a] else tokenize(lex.articles[a].title)) for a in arts_list}
+    art_hits = {a: hits_of(lex.article_terms(a)) for a in arts_list}
+    title_hits = {a: hits_of([] if derived[a] else tokenize(lex.article(a).title)) for a in arts_list}
 
     def share(mask: np.ndarray, of: float = total) -> float:
         return float(idf[mask].sum()) / of if of > 0 else 0.0
@@ -419,18 +405,18 @@ def features(
     asked = content_terms(question)
     prefix_cache: dict[int, set[str]] = {}
 
-    title_prefixes = {a: set() if derived[a] else content_terms(lex.articles[a].title) for a in arts_list}
+    title_prefixes = {a: set() if derived[a] else content_terms(lex.article(a).title) for a in arts_list}
 
     def prefixes(r: int) -> set[str]:
         got = prefix_cache.get(r)
         if got is None:
-            got = prefix_cache[r] = content_terms(lex.texts[r])
+            got = prefix_cache[r] = content_terms(lex.text(r))
         return got
 
     best_cos = float(cos.max())
     kind = expected_kind(question)
     history = set(history_articles)
-    bm = bm25_all  # the first stage's scores: no second pass over the index
+    bm = lex.bm25(terms, rows)
     best_bm = bm25_best if bm25_best > 0 else 1.0
     for i, (r, a) in enumerate(zip(rows.tolist(), art.tolist())):
         lo, _ = lex.article_span(a)
@@ -440,13 +426,13 @@ def features(
         for p in range(max(lo, r - CONTEXT_BEFORE), r):
             ctx = ctx | sent_hits(p)
         resid = ~title_hits[a]
-        text = lex.texts[r]
+        text = lex.text(r)
         around = prefixes(r) | (prefixes(r - 1) if r - 1 >= lo else set()) | title_prefixes[a]
         out[i] = (
             cos[i] - best_cos,
             cos_nocaps[i],
             cos_resid[i],
-            float(bm[r]) / best_bm,
+            float(bm[i]) / best_bm,
             share(ctx),
             share(art_hits[a]),
             share(resid & (s_hits | prev), float(idf[resid].sum())),
@@ -473,6 +459,6 @@ def rank(model: RankerModel, lex: LexicalIndex, rows: np.ndarray, feats: np.ndar
     """Candidates ordered by the model's probability that they answer the question."""
     if len(rows) == 0:
         return Ranked(rows, np.zeros(0))
-    prob = model.predict(feats, lex.article_row[rows])
+    prob = model.predict(feats, lex.article_of(rows))
     order = np.argsort(-prob, kind="stable")
     return Ranked(rows[order], prob[order])

@@ -3,7 +3,7 @@
 How a question is ranked (measured by `benchmarks/calibrate.py` on SQuAD2, HotpotQA and
 MultiHop-RAG; the figures are in the README):
 1. candidates = the nearest sentences by embedding (Chroma, the sentence embedded with its
-   article title) united with the best BM25 sentences (bm25s over title + sentence);
+   article title) united with the best BM25 sentences (over title + sentence, `lexical.py`);
 2. score = cosine + COVERAGE_WEIGHT * coverage + BM25_WEIGHT * bm25 / (the query's best bm25),
    where coverage is the IDF-weighted share of the question's terms found in the sentence or
    its article's title (a term no article has counts as missing, with the highest weight).
@@ -15,20 +15,19 @@ MultiHop-RAG; the figures are in the README):
 4. results are spread over articles: each further sentence from an already chosen article
    pays a small penalty, so several articles reporting one fact are all seen.
 
-The lexical index (`retrieval.answering.lexical`) is built lazily from `index.iter_sentences()`,
-saved under `<data_dir>/lexical/<index version>/` and rebuilt when the index changes. It also keeps
-every sentence's text and position, so hits get their context without further Chroma calls.
+The lexical index is an SQLite FTS5 file written with Chroma (`retrieval.indexing.lexical_store`),
+read through `retrieval.answering.lexical.LexicalIndex`, which also gives every sentence's text and
+position, so hits get their context without further Chroma calls.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import shutil
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +36,7 @@ from retrieval.answering import rerank
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
-from retrieval.text import LEXICAL_FORMAT, content_terms, strip_citations, tokenize
+from retrieval.text import content_terms, strip_citations, tokenize
 from retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
@@ -82,7 +81,6 @@ class Candidates:
     latest: bool  # the question asks for the newest reports
     terms: tuple[str, ...] = ()  # the question's terms as searched
     qvec: np.ndarray | None = None  # the question's embedding (None in bm25 mode)
-    bm25_all: np.ndarray | None = None  # the query's BM25 score of every row (0 outside the filters)
 
     def fused(self, mode: str = "hybrid") -> np.ndarray:
         """The ranking score of each candidate for a search mode."""
@@ -102,13 +100,18 @@ class Searcher:
         self.settings = settings
         self._lock = threading.Lock()
         self._lexical: LexicalIndex | None = None
-        self._cache_root = Path(settings.data_dir) / "lexical" / settings.collection
 
     # -- lexical index lifecycle ---------------------------------------------------------------
 
     def lexical(self) -> LexicalIndex:
-        """The lexical index for the index's current version: memory, then disk, then a rebuild."""
-        version = self.index.version()
+        """This process's view of the lexical index, refreshed with what any process wrote since.
+
+        Two cheap reads per question (Chroma's write version, the file's generation); when Chroma is
+        at a version the file does not reflect (an index built before the file existed, a writer with
+        another data dir), the file is reconciled with Chroma first (`LexicalStore.sync`).
+        """
+        store = self.index.lexical
+        version = (self.index.version(), store.generation())
         current = self._lexical
         if current is not None and current.version == version:
             return current
@@ -116,28 +119,15 @@ class Searcher:
             current = self._lexical
             if current is not None and current.version == version:
                 return current
-            folder = self._cache_root / _safe_name(f"{version}-{LEXICAL_FORMAT}")
-            lex = None
-            if (folder / "meta.json").is_file():
+            if store.synced() != version[0]:
                 try:
-                    lex = LexicalIndex.load(folder)
-                except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: rebuild it
-                    log.warning("rebuilding the lexical index cache at %s: %s", folder, exc)
-                    shutil.rmtree(folder, ignore_errors=True)
-            if lex is None:
-                lex = LexicalIndex.build(self.index, version)
-                try:
-                    lex.save(folder)
-                    self._drop_stale(keep=folder)
-                except OSError as exc:  # a read-only data dir still answers questions
-                    log.warning("cannot cache the lexical index at %s: %s", folder, exc)
-            self._lexical = lex
-            return lex
-
-    def _drop_stale(self, keep: Path) -> None:
-        for other in self._cache_root.iterdir():
-            if other != keep and other.is_dir() and not other.name.startswith("."):
-                shutil.rmtree(other, ignore_errors=True)
+                    store.sync(self.index.articles, self.index.sentences, version[0])
+                except sqlite3.Error as exc:  # a read-only lexical file still answers with what it holds
+                    log.warning("cannot update the lexical index: %s", exc)
+                version = (version[0], store.generation())
+            previous = current if current is not None and current.store is store and current.generation <= version[1] else None
+            self._lexical = LexicalIndex(store, version, previous)
+            return self._lexical
 
     # -- search --------------------------------------------------------------------------------
 
@@ -150,7 +140,7 @@ class Searcher:
         scores = cand.fused(mode)
         if cand.latest:
             scores = scores + self._recency_bonus(lex, cand.rows, scores)
-        picked = _spread(cand.rows, scores, lex.article_row[cand.rows], k)
+        picked = _spread(cand.rows, scores, lex.article_of(cand.rows), k)
         return [self._hit(lex, int(cand.rows[i]), float(scores[i])) for i in picked]
 
     def candidates(
@@ -172,7 +162,6 @@ class Searcher:
         terms = tokenize(query)
         if latest:
             terms = [t for t in terms if t not in _TEMPORAL_TERMS] or terms
-        mask = lex.mask(filters)
         n_cand = max(CANDIDATES, 3 * k)
 
         cos_by_row: dict[int, float] = {}
@@ -180,18 +169,12 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             emb = np.asarray(self.index.embeddings.embed_query(query), dtype=np.float64)
             for sentence, sim in self.index.query_sentences(emb, n_cand, where=lex.where(filters)):
-                row = lex.row_of.get(sentence.id)
+                row = lex.row_of(sentence.id)
                 if row is not None:  # a sentence written after the lexical index was read
                     cos_by_row[row] = sim
-        bm = np.zeros(lex.n_rows, dtype=np.float32)
-        bm_rows = np.zeros(0, dtype=np.int64)
+        bm_rows, bm_scores = np.zeros(0, dtype=np.int64), np.zeros(0)
         if mode in ("hybrid", "bm25"):
-            bm = lex.scores(terms)
-            if mask is not None:
-                bm = np.where(mask, bm, 0.0)
-            top = min(n_cand, lex.n_rows)
-            bm_rows = np.argpartition(-bm, top - 1)[:top]
-            bm_rows = bm_rows[bm[bm_rows] > 0]
+            bm_rows, bm_scores = lex.top(terms, n_cand, filters)
 
         dense_rows = np.fromiter(cos_by_row, dtype=np.int64, count=len(cos_by_row))
         rows = np.unique(np.concatenate([dense_rows, bm_rows]))
@@ -200,19 +183,20 @@ class Searcher:
         # A BM25-only candidate ranked below every dense result: its cosine is at most the lowest seen.
         floor = min(cos_by_row.values()) if cos_by_row else 0.0
         cos = np.asarray([cos_by_row.get(int(r), floor) for r in rows], dtype=np.float64)
+        lex.load(rows)
         coverage = self._coverage(lex, terms, rows) if mode == "hybrid" else np.zeros(len(rows))
-        best = float(bm.max()) if bm.size else 0.0
+        bm = lex.bm25(terms, rows) if mode in ("hybrid", "bm25") else np.zeros(len(rows))
+        best = float(bm_scores.max()) if bm_scores.size else 0.0
         return lex, Candidates(
             rows=rows,
             cos=cos,
             in_dense=np.isin(rows, dense_rows),
-            bm25=bm[rows].astype(np.float64),
-            bm25_best=best,
+            bm25=bm,
+            bm25_best=max(best, float(bm.max()) if bm.size else 0.0),
             coverage=coverage,
             latest=latest,
             terms=tuple(terms),
             qvec=emb,
-            bm25_all=bm,
         )
 
     # -- second stage: the answering sentence, read in its context (rerank.py) ----------------
@@ -227,11 +211,11 @@ class Searcher:
         lex, rows, feats = found
         ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
         # "Who won the 2030 World Cup?": when no candidate story mentions the year, none says.
-        if not any(_mentions_years(question, lex, a) for a in set(lex.article_row[ranked.rows].tolist())):
+        if not any(_mentions_years(question, lex, a) for a in set(lex.article_of(ranked.rows).tolist())):
             return []
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.
-        keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.texts[int(r)], said)]
+        keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]
         return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
 
     def answer_candidates(
@@ -251,14 +235,11 @@ class Searcher:
             rows = np.unique(np.concatenate([np.arange(*lex.article_span(a), dtype=np.int64) for a in story]))
         else:
             rows = rerank.widen(lex, cand.rows, cand.fused("hybrid"), story)
-        mask = lex.mask(filters)
-        if mask is not None:
-            rows = rows[mask[rows]]
+        rows = rows[lex.allowed(rows, filters)]
         if rows.size == 0:
             return None
         feats = rerank.features(
-            question, cand.terms, lex, cand.bm25_all, cand.bm25_best, rows, cand.qvec, self._vectors(lex),
-            self._embed_queries, story
+            question, cand.terms, lex, cand.bm25_best, rows, cand.qvec, self._vectors(lex), self._embed_queries, story
         )
         return lex, rows, feats
 
@@ -275,7 +256,7 @@ class Searcher:
         """Rows -> their stored vectors, fetched from Chroma (a few ms for a few hundred)."""
 
         def fetch(rows: np.ndarray) -> np.ndarray:
-            ids = [lex.sentence_ids[int(r)] for r in rows]
+            ids = [lex.sentence(int(r)).id for r in rows]
             by_id = self.index.sentence_vectors(ids)
             dim = len(next(iter(by_id.values()))) if by_id else 1
             return np.asarray([by_id.get(i, np.zeros(dim)) for i in ids], dtype=np.float64)
@@ -296,12 +277,12 @@ class Searcher:
         out = np.zeros(len(rows))
         for term, weight in zip(unique, weights):
             out += weight * lex.contains(term, rows)
-        return out / total
+        return out / total if total > 0 else out
 
     @staticmethod
     def _recency_bonus(lex: LexicalIndex, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Up to RECENCY_BONUS for the newest dated candidates among the relevant ones."""
-        ts = lex.ts[rows].astype(np.float64)
+        ts = lex.ts_of(rows).astype(np.float64)
         relevant = (scores >= scores.max() - 2 * RECENCY_BONUS) & (ts >= 0)
         if relevant.sum() < 2:
             return np.zeros(len(rows))
@@ -313,7 +294,7 @@ class Searcher:
     def _hit(self, lex: LexicalIndex, row: int, score: float) -> Hit:
         return Hit(
             sentence=lex.sentence(row),
-            article=lex.articles[lex.article_row[row]],
+            article=lex.article(lex.article_of(row)),
             score=round(score, 6),
             context=lex.context(row),
         )
@@ -346,11 +327,6 @@ def _mentions_years(question: str, lex: LexicalIndex, article: int) -> bool:
     years = set(_YEAR.findall(question))
     if not years:
         return True
-    info = lex.articles[article]
-    lo, hi = lex.article_span(article)
-    text = " ".join([info.title, info.published_at[:4], *lex.texts[lo:hi]])
+    info = lex.article(article)
+    text = " ".join([info.title, info.published_at[:4], *lex.texts(*lex.article_span(article))])
     return any(y in text for y in years)
-
-
-def _safe_name(version: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", version) or "v0"

@@ -11,6 +11,10 @@ Three collections share a name prefix:
 Ids derive from content (`a<sha256>` + `:s<i>` / `:c<i>`), so re-ingesting writes nothing and the
 same text under two names is stored once. An article left "pending" by a killed process is
 removed on the next write, so a crash never leaves a partial or duplicated article.
+
+The lexical index (`lexical_store.py`, SQLite FTS5) is written in the same path: an article's rows
+after its Chroma sentences and before it is marked complete, removed with it, and reconciled with
+Chroma at every version bump.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +34,7 @@ from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
 from retrieval.indexing.disk import check_space, repair_if_no_writer, storage_errors
 from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddings
 from retrieval.indexing.keys import KeyBook, keys_of
+from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, timestamp
 from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.prepare import prepare_batch
 from retrieval.indexing.sentences import split_sentences
@@ -46,15 +50,6 @@ CHROMA_MAX_BATCH = 4000  # below chromadb's max_batch_size on every backend seen
 STALE_PENDING_S = 900  # a pending article this old was left by a dead writer (server mode)
 
 
-def _timestamp(iso: str) -> int:
-    if not iso:
-        return -1
-    try:
-        return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
-    except ValueError:
-        return -1
-
-
 class NewsIndex:
     """Articles, sentences and chunks in Chroma (on disk, or on a Chroma server)."""
 
@@ -68,6 +63,7 @@ class NewsIndex:
             threading.RLock() if settings.chroma_host else IndexWriteLock(settings.data_dir, settings.lock_timeout)
         )
         self._writer_id = uuid.uuid4().hex[:12]
+        self.lexical = LexicalStore.open(settings)  # BM25 (SQLite FTS5), written with Chroma below
         ef = NewsbotEmbeddingFunction(settings.embeddings, settings.embeddings_base_url, settings.threads, model=embeddings)
         self._ef = ef
         self._check_model()
@@ -111,9 +107,8 @@ class NewsIndex:
     # -- reading -----------------------------------------------------------------------------
 
     def version(self) -> str:
-        """Changes on every write: a cache key for anything derived from the index (BM25)."""
-        meta = self.client.get_collection(self.sentences.name).metadata or {}
-        return f"{meta.get('version', 'v0')}-{self.sentences.count()}"
+        """Changes on every completed write: what the lexical index records having reflected."""
+        return str((self.client.get_collection(self.sentences.name).metadata or {}).get("version", "v0"))
 
     def _article_records(self, where: dict | None = None) -> list[tuple[str, dict]]:
         res = self.articles.get(where=where, include=["metadatas"])
@@ -125,14 +120,14 @@ class NewsIndex:
 
     def list_articles(self) -> list[ArticleInfo]:
         """Every complete article's metadata, oldest first where dates are known."""
-        infos = [_info(i, m) for i, m in self._article_records() if m.get("status") == "complete"]
+        infos = [info_from_meta(i, m) for i, m in self._article_records() if m.get("status") == "complete"]
         return sorted(infos, key=lambda a: (a.published_at or "", a.id))
 
     def get_article(self, article_id: str) -> ArticleInfo | None:
         res = self.articles.get(ids=[article_id], include=["metadatas"])
         if not res["ids"] or res["metadatas"][0].get("status") != "complete":
             return None
-        return _info(res["ids"][0], res["metadatas"][0])
+        return info_from_meta(res["ids"][0], res["metadatas"][0])
 
     def get_article_text(self, article_id: str) -> str:
         res = self.articles.get(ids=[article_id], include=["documents"])
@@ -204,7 +199,7 @@ class NewsIndex:
         dates = [a.published_at for a in infos if a.published_at]
         size = None
         if not self.settings.chroma_host:
-            size = sum(p.stat().st_size for p in self.settings.index_dir.rglob("*") if p.is_file())
+            size = sum(p.stat().st_size for p in self.settings.index_dir.rglob("*") if p.is_file()) + self.lexical.size()
         return {
             "articles": len(infos),
             "sentences": int(self.sentences.count()),
@@ -327,6 +322,7 @@ class NewsIndex:
         self.sentences.delete(where={"article_id": aid})
         self.chunks.delete(where={"article_id": aid})
         self.articles.delete(ids=[aid])
+        self.lexical.delete([aid])
 
     def _drop_key(self, aid: str, key: str, records: dict, book: KeyBook) -> None:
         """`key` no longer names article `aid`; delete the article if no other key does."""
@@ -353,13 +349,13 @@ class NewsIndex:
             self.settings.chunk_sentences,
             self.settings.chunk_overlap,
         )
-        stories = self.stories.assign([StoryInput.of(r.article, r.article_vector, _timestamp(r.article.published_at)) for r in prepared])
+        stories = self.stories.assign([StoryInput.of(r.article, r.article_vector, timestamp(r.article.published_at)) for r in prepared])
         art_ids, art_docs, art_meta, art_vecs = [], [], [], []
         s_ids, s_docs, s_meta, s_vecs = [], [], [], []
-        c_ids, c_docs, c_meta, c_vecs = [], [], [], []
+        c_ids, c_docs, c_meta, c_vecs, lexical = [], [], [], [], []
         for item, ready, story in zip(batch, prepared, stories):
             article, sentences, chunks = ready.article, ready.sentences, ready.chunks
-            ts = _timestamp(article.published_at)
+            ts = timestamp(article.published_at)
             meta = {
                 "title": article.title,
                 "source": article.source,
@@ -392,6 +388,7 @@ class NewsIndex:
                 c_meta.append({**base, "i": c.index, "first": c.first, "last": c.last, "start": c.start, "end": c.end})
             c_vecs.extend(ready.chunk_vectors)
             records[article.id] = {**meta, "status": "complete"}
+            lexical.append((info_from_meta(article.id, meta), sentences))
             if item.replaces:
                 report.replaced += 1
             else:
@@ -402,6 +399,7 @@ class NewsIndex:
         self._upsert(self.articles, art_ids, np.asarray(art_vecs), art_docs, art_meta)
         self._upsert(self.sentences, s_ids, np.concatenate(s_vecs) if s_vecs else np.zeros((0, 0)), s_docs, s_meta)
         self._upsert(self.chunks, c_ids, np.asarray(c_vecs), c_docs, c_meta)
+        self.lexical.add(lexical)  # before "complete": a crash from here on is undone by _recover() in both
         self.articles.update(ids=art_ids, metadatas=[{**m, "status": "complete"} for m in art_meta])
 
     @staticmethod
@@ -414,6 +412,7 @@ class NewsIndex:
         meta = dict(self.client.get_collection(self.sentences.name).metadata or {})
         meta["version"] = uuid.uuid4().hex[:12]
         meta.pop("hnsw:space", None)
+        self.lexical.sync(self.articles, self.sentences, meta["version"])  # adds what it lacks, copies keys
         self.sentences.modify(metadata=meta)
 
 
@@ -425,21 +424,6 @@ class _Pending:
     sentences: list[Sentence]
     keys: list[str]
     replaces: bool = False
-
-
-def _info(aid: str, m: dict) -> ArticleInfo:
-    keys = keys_of(m)
-    return ArticleInfo(
-        id=aid,
-        title=m.get("title", ""),
-        source=m.get("source", ""),
-        url=m.get("url", ""),
-        published_at=m.get("published_at", ""),
-        author=m.get("author", ""),
-        key=json.dumps(keys) if len(keys) > 1 else (keys[0] if keys else ""),
-        n_sentences=int(m.get("n_sentences", 0)),
-        story_id=m.get("story_id", ""),
-    )
 
 
 def _sentence(doc: str, m: dict) -> Sentence:

@@ -116,7 +116,7 @@ def test_a_sentence_the_last_answer_said_is_not_offered_again():
 
 def test_follow_up_naming_something_new_leaves_the_story(seed_engine):
     lex = seed_engine.searcher.lexical()
-    story = [0]
+    story = [lex.article_pos[lex.articles[0].id]]
     assert not rerank.names_new_subject("And how many remain in jail?", lex, story)
     assert not rerank.names_new_subject("What did Maduro say?", lex, story)
     assert rerank.names_new_subject("What about Cuba?", lex, story)

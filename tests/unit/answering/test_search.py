@@ -1,4 +1,4 @@
-"""Hybrid sentence search: ranking, filters, newest-first, spread over articles, the BM25 cache."""
+"""Hybrid sentence search: ranking, filters, newest-first, spread over articles, the lexical index."""
 
 from __future__ import annotations
 
@@ -8,17 +8,14 @@ import numpy as np
 import pytest
 
 from retrieval.answering.search import (
-    LexicalIndex,
     Searcher,
     SearchFilters,
-    _safe_name,
     _spread,
     wants_latest,
 )
 from retrieval.errors import QuestionError
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
-from retrieval.text import LEXICAL_FORMAT
 from retrieval.types import Article
 from tests.helpers import SEED_QUESTION
 
@@ -162,41 +159,6 @@ def test_spread_prefers_a_second_article_over_a_close_third_sentence():
     assert _spread(np.arange(4), scores, articles, 3) == [0, 3, 1]
     # Without a close competitor from another article, the best article keeps its sentences.
     assert _spread(np.arange(4), np.array([1.0, 0.99, 0.98, 0.5]), articles, 3) == [0, 1, 2]
-
-
-def test_bm25_cache_is_rebuilt_after_a_write_and_reused_from_disk(tmp_path, embeddings, monkeypatch):
-    settings = Settings(data_dir=tmp_path, threads=1)
-    index = NewsIndex.open(settings, embeddings=embeddings)
-    index.add_articles(ARTICLES[:2])
-    searcher = Searcher(index, settings)
-    assert searcher.search("zorblax", mode="bm25") == []
-    first = searcher.lexical().version
-    index.add_articles([Article(title="Zorblax found", text="Scientists found a zorblax in the lake.", key="z")])
-    hits = searcher.search("zorblax", mode="bm25")
-    assert hits and "zorblax" in hits[0].sentence.text
-    assert searcher.lexical().version != first
-    cached = [p.name for p in (tmp_path / "lexical" / settings.collection).iterdir()]
-    assert cached == [_safe_name(f"{searcher.lexical().version}-{LEXICAL_FORMAT}")]  # the stale one is gone
-
-    # A new process (a new Searcher) loads the saved index instead of rebuilding it.
-    def no_build(*args, **kwargs):
-        raise AssertionError("rebuilt although the cache was current")
-
-    monkeypatch.setattr(LexicalIndex, "build", classmethod(no_build))
-    again = Searcher(index, settings)
-    assert again.search("zorblax", mode="bm25")[0].sentence == hits[0].sentence
-
-
-def test_a_damaged_cache_is_rebuilt(tmp_path, embeddings):
-    settings = Settings(data_dir=tmp_path, threads=1)
-    index = NewsIndex.open(settings, embeddings=embeddings)
-    index.add_articles(ARTICLES[:1])
-    Searcher(index, settings).search("bank")
-    for meta in (tmp_path / "lexical").rglob("meta.json"):
-        meta.write_text("{broken")
-    assert Searcher(index, settings).search("bank", mode="bm25")
-    for meta in (tmp_path / "lexical").rglob("meta.json"):
-        assert meta.read_text().startswith("{\"version\"")  # the damaged cache was replaced
 
 
 def test_empty_index_returns_nothing(tmp_path, embeddings):

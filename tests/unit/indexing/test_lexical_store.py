@@ -1,0 +1,189 @@
+"""The lexical index (SQLite FTS5 written with Chroma): incremental, kept across restarts, crash-safe,
+reconciled with Chroma when they differ, and scoring exactly as bm25s did."""
+
+from __future__ import annotations
+
+import bm25s
+import numpy as np
+import pytest
+
+from retrieval.answering.search import Searcher
+from retrieval.indexing.lexical_store import LexicalStore, fts_query, fts_term, lexical_path
+from retrieval.indexing.store import NewsIndex
+from retrieval.settings import Settings
+from retrieval.text import tokenize
+from retrieval.types import Article
+
+ARTICLES = [
+    Article(title="Central bank raises rates", text="The central bank raised its interest rate to 4.5 percent.\n"
+            "Economists had expected the increase after inflation rose.", source="Planet", key="rates"),
+    Article(title="Harbour festival", text="Fireworks lit up the harbour on Saturday.\nThe U.S. navy band played "
+            "O'Neill's march.", source="Metro", key="festival"),
+    Article(title="Tall ships arrive", text="Forty tall ships sailed into the bay.\nCrowds watched the fireworks "
+            "from the pier.", source="Metro", key="ships"),
+]
+ZORBLAX = Article(title="Zorblax found", text="Scientists found a zorblax in the lake.", source="Lab", key="z")
+
+
+def forbid(*args, **kwargs):
+    raise AssertionError("the lexical index was rebuilt or re-read")
+
+
+@pytest.fixture
+def opened(tmp_path, embeddings):
+    settings = Settings(data_dir=tmp_path, threads=1)
+    return settings, NewsIndex.open(settings, embeddings=embeddings)
+
+
+def test_adding_and_deleting_touch_only_those_articles(opened, monkeypatch):
+    settings, index = opened
+    index.add_articles(ARTICLES)
+    searcher = Searcher(index, settings)
+    assert searcher.search("zorblax", mode="bm25") == []
+    added, deleted = [], []
+    real_add, real_delete = LexicalStore.add, LexicalStore.delete
+    monkeypatch.setattr(LexicalStore, "add", lambda self, items: (added.extend(i.id for i, _ in items), real_add(self, items)))
+    monkeypatch.setattr(LexicalStore, "delete", lambda self, ids: (deleted.extend(ids), real_delete(self, ids)))
+    monkeypatch.setattr(NewsIndex, "iter_sentences", forbid)
+
+    index.add_articles([ZORBLAX])
+    hits = searcher.search("zorblax", mode="bm25")
+    assert [h.sentence.text for h in hits] == ["Scientists found a zorblax in the lake."]
+    assert added == [ZORBLAX.id]  # only the new article was tokenised and written
+    assert index.stats()["size_bytes"] > index.lexical.size() > 0  # counted in `newsbot stats`
+
+    assert index.delete_article(ZORBLAX.id)
+    assert searcher.search("zorblax", mode="bm25") == []
+    assert deleted == [ZORBLAX.id]
+    assert searcher.search("fireworks harbour", mode="bm25")[0].article.title == "Harbour festival"
+
+
+def test_scores_are_the_ones_bm25s_gave(opened):
+    settings, index = opened
+    index.add_articles([*ARTICLES, ZORBLAX])
+    lex = Searcher(index, settings).lexical()
+    rows = np.asarray([r for a in lex.articles for r in range(*lex.article_span(lex.article_pos[a.id]))])
+    lex.load(rows)
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    reference.index([list(lex.terms(int(r))) for r in rows], show_progress=False)
+    query = tokenize("central bank interest rate, fireworks at the harbour, the U.S. navy")
+    known = [t for t in query if t in reference.vocab_dict]
+    expected = reference.get_scores(known)
+    assert np.allclose(lex.bm25(query, rows), expected, rtol=1e-5, atol=1e-6)
+    assert expected.max() > 0
+
+
+def test_terms_with_punctuation_are_one_fts_token_and_questions_are_not_fts_syntax(opened):
+    settings, index = opened
+    index.add_articles(ARTICLES)
+    searcher = Searcher(index, settings)
+    assert "u." in tokenize("The U.S. navy") and fts_term("u.").isalnum()
+    assert searcher.search("U.S. navy", mode="bm25")[0].article.title == "Harbour festival"
+    assert searcher.search("O'Neill's march", mode="bm25")[0].article.title == "Harbour festival"
+    assert fts_query(['"or', "and", "near"]).count('"') == 6  # every term quoted: no operators from a question
+    assert searcher.search('NOT "fireworks OR AND NEAR(', mode="bm25")
+
+
+def test_a_restart_reopens_the_index_without_rebuilding_it(opened, embeddings, monkeypatch):
+    settings, index = opened
+    index.add_articles(ARTICLES)
+    Searcher(index, settings).search("fireworks")
+    monkeypatch.setattr(LexicalStore, "sync", forbid)
+    monkeypatch.setattr(LexicalStore, "add", forbid)
+    again = NewsIndex.open(settings, embeddings=embeddings)
+    assert Searcher(again, settings).search("fireworks", mode="bm25")[0].sentence.text.startswith("Fireworks")
+
+
+def test_an_index_made_before_the_lexical_file_gets_it_once(opened, embeddings, monkeypatch, tmp_path):
+    settings, index = opened
+    index.add_articles(ARTICLES)
+    path = lexical_path(settings)
+    for suffix in ("", "-wal", "-shm"):  # as an index written by a version without the file
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    old_cache = tmp_path / "lexical" / settings.collection / "v1-1-snowball"  # that version's bm25s cache
+    old_cache.mkdir(parents=True)
+    (old_cache / "meta.json").write_text("{}")
+    old = NewsIndex.open(settings, embeddings=embeddings)
+    assert Searcher(old, settings).search("tall ships", mode="bm25")[0].article.title == "Tall ships arrive"
+    assert len(Searcher(old, settings).lexical().articles) == 3
+    assert not old_cache.parent.exists()  # the old cache is removed
+    monkeypatch.setattr(LexicalStore, "add", forbid)  # built once: the next process just opens it
+    assert Searcher(NewsIndex.open(settings, embeddings=embeddings), settings).search("tall ships", mode="bm25")
+
+
+def test_a_damaged_lexical_file_is_set_aside_and_rebuilt(opened, embeddings):
+    settings, index = opened
+    index.add_articles(ARTICLES)
+    path = lexical_path(settings)
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.write_bytes(b"not a database at all" * 100)
+    again = NewsIndex.open(settings, embeddings=embeddings)
+    assert Searcher(again, settings).search("fireworks", mode="bm25")
+    assert list(path.parent.glob(path.name + ".damaged-*"))
+
+
+def test_a_write_killed_between_the_two_stores_is_undone_in_both(opened, monkeypatch):
+    settings, index = opened
+    index.add_articles(ARTICLES[:1])
+    real_add = LexicalStore.add
+
+    def add_then_die(self, items):
+        real_add(self, items)  # the lexical rows are committed ...
+        raise KeyboardInterrupt  # ... and the process dies before Chroma marks the article complete
+
+    monkeypatch.setattr(LexicalStore, "add", add_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        index.add_articles([ZORBLAX])
+    monkeypatch.setattr(LexicalStore, "add", real_add)
+    index.add_articles([])  # the next write recovers
+    searcher = Searcher(index, settings)
+    assert searcher.search("zorblax", mode="bm25") == []
+    assert ZORBLAX.id not in searcher.lexical().article_pos
+    index.add_articles([ZORBLAX])  # and the article can be written again
+    assert searcher.search("zorblax", mode="bm25")
+
+
+def test_a_file_that_differs_from_chroma_is_reconciled(opened):
+    settings, index = opened
+    index.add_articles(ARTICLES)
+    index.lexical.delete([ARTICLES[1].id])  # lost by the lexical file only (e.g. a crash, another data dir)
+    index.lexical.add([(index.get_article(ARTICLES[0].id).__class__(id="a-gone", title="Gone", source="x", url="",
+                                                                       published_at="", author="", key="g", n_sentences=1),
+                        [])])  # and one Chroma never had
+    index._bump_version()  # the next write reconciles
+    lex = Searcher(index, settings).lexical()
+    assert ARTICLES[1].id in lex.article_pos and "a-gone" not in lex.article_pos
+    assert Searcher(index, settings).search("O'Neill's march", mode="bm25")
+
+
+def test_a_failing_lexical_write_is_one_line_and_loses_nothing(opened, monkeypatch):
+    import sqlite3
+
+    from retrieval.errors import IndexWriteError
+
+    settings, index = opened
+    index.add_articles(ARTICLES[:2])
+
+    def full(self, items):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(LexicalStore, "add", full)
+    with pytest.raises(IndexWriteError) as err:
+        index.add_articles([ZORBLAX])
+    assert "\n" not in str(err.value) and "run the command again" in str(err.value)
+    monkeypatch.undo()
+    searcher = Searcher(index, settings)
+    assert {a.title for a in searcher.lexical().articles} == {"Central bank raises rates", "Harbour festival"}
+    index.add_articles([ZORBLAX])  # the next run cleans up and stores it
+    assert searcher.search("zorblax", mode="bm25")
+
+
+def test_a_python_without_fts5_is_one_line_saying_what_to_do(settings, embeddings, monkeypatch):
+    from retrieval.errors import ConfigError
+    from retrieval.indexing import lexical_store
+
+    monkeypatch.setattr(lexical_store, "FTS_MODULE", "fts5_not_built_in")
+    with pytest.raises(ConfigError, match="has no fts5_not_built_in full-text module.*use a Python built with") as err:
+        NewsIndex.open(settings, embeddings=embeddings)
+    assert "\n" not in str(err.value)
