@@ -170,7 +170,7 @@ class Engine:
 
         for item in items:
             if isinstance(item, Answer):
-                extra, item = corroborate(item, self.index, self.searcher.lexical().articles)
+                extra, item = corroborate(item, self.index)
                 if extra:
                     yield extra
             yield item

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -106,14 +105,14 @@ def _matches(index, c: Citation, members: list[ArticleInfo]) -> list[_Match]:
     return out
 
 
-def corroborate(answer: Answer, index, articles: Sequence[ArticleInfo]) -> tuple[str, Answer]:
+def corroborate(answer: Answer, index) -> tuple[str, Answer]:
     """The answer with `story_id` and `also_reported_by` on its citations, and any "sources differ"
     sentence (returned too, to be streamed after the answer's own text)."""
     if answer.abstained or not answer.citations:
         return "", answer
-    by_id = {a.id: a for a in articles}
+    by_id = {aid: info for aid in dict.fromkeys(c.article_id for c in answer.citations) if (info := index.get_article(aid))}
     stories: dict[str, list[ArticleInfo]] = {}
-    for a in articles:
+    for a in index.story_articles(info.story_id for info in by_id.values()):
         if a.story_id:
             stories.setdefault(a.story_id, []).append(a)
     cited = {(c.article_id, c.sentence_index): c.n for c in answer.citations}

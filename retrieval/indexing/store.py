@@ -129,6 +129,14 @@ class NewsIndex:
             return None
         return info_from_meta(res["ids"][0], res["metadatas"][0])
 
+    def story_articles(self, story_ids: Iterable[str]) -> list[ArticleInfo]:
+        """The stored articles of these stories (the story ids in Chroma are the truth, backfills included)."""
+        wanted = sorted({s for s in story_ids if s})
+        if not wanted:
+            return []
+        res = self.articles.get(where={"story_id": {"$in": wanted}}, include=["metadatas"])
+        return [info_from_meta(i, m) for i, m in zip(res["ids"], res["metadatas"]) if m.get("status") == "complete"]
+
     def get_article_text(self, article_id: str) -> str:
         res = self.articles.get(ids=[article_id], include=["documents"])
         return res["documents"][0] if res["ids"] else ""

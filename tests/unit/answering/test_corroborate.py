@@ -96,7 +96,7 @@ def test_a_disagreeing_sentence_not_cited_yet_is_added_as_a_citation(engine):
     wire = engine.index.find_by_key("/n/wire.txt")
     first = engine.index.get_sentences(wire.id, 0, 0)[0]
     answer = Answer("q", f"{first.text[:-1]} [1].", False, "extractive", (make_citation(1, Hit(first, wire, 1.0)),))
-    extra, out = corroborate(answer, engine.index, engine.index.list_articles())
+    extra, out = corroborate(answer, engine.index)
     assert extra == " The sources differ: Wire says 88 [1], Third says 90 [2]."
     assert out.answer == answer.answer + extra
     added = out.citations[1]
