@@ -573,6 +573,7 @@ class FakeDiscord:
             if op == 1:
                 self.heartbeats.append(time.monotonic())
                 await ws.send_str(json.dumps({"op": 11}))
+                await self._notify()
             elif op == 2:
                 if d.get("token") != self.token:
                     await ws.close(code=4004, message=b"Authentication failed.")
