@@ -72,6 +72,9 @@ class Settings:
     allow_private_urls: bool = False
     feed_timeout: float = 120.0  # seconds one feed (its fetch and its pages) may take per refresh
     refresh_timeout: float = 900.0  # seconds a whole refresh may take; the rest waits for the next one
+    # Pages of entries published (or first seen) this many hours ago or less are asked again on every
+    # refresh, conditionally, so a publisher's correction reaches the index; 0 = never.
+    recheck_hours: float = 48.0
     refresh_every: str = ""  # e.g. "15m" for the Discord bot's background refresh
     # refresh_every in seconds (0 = no background refresh), parsed once here so a bad value stops start-up
     refresh_seconds: float = field(init=False, default=0.0)

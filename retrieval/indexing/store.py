@@ -362,6 +362,7 @@ class NewsIndex:
                 "source": article.source,
                 "url": article.url,
                 "published_at": article.published_at,
+                "updated_at": article.updated_at,
                 "ts": ts,
                 "author": article.author,
                 "external_id": article.external_id,
@@ -434,6 +435,7 @@ def _info(aid: str, m: dict) -> ArticleInfo:
         author=m.get("author", ""),
         key=json.dumps(keys) if len(keys) > 1 else (keys[0] if keys else ""),
         n_sentences=int(m.get("n_sentences", 0)),
+        updated_at=m.get("updated_at", ""),
     )
 
 

@@ -12,7 +12,7 @@ from bot.cli import main
 from tests.helpers import SEED_QUESTION, SEEDS, free_port, run_newsbot
 
 ANSWER_KEYS = {"question", "answer", "abstained", "backend", "citations"}
-CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published_at", "sentence_index", "quote", "path"}
+CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published_at", "sentence_index", "quote", "path", "updated_at"}
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 ANSI = re.compile(r"\x1b[\[\]]")
 
