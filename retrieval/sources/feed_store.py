@@ -298,13 +298,18 @@ def recheck_entries(conn: sqlite3.Connection, feed_urls: Sequence[str], hours: f
     return [replace(_pending(r), recheck=True) for r in rows]
 
 
-def updated_at(last_modified: str) -> str:
-    """When a page changed (ISO 8601 UTC): its Last-Modified header if plausible, else now."""
+def updated_at(last_modified: str, published_at: str = "") -> str:
+    """When a page changed (ISO 8601 UTC): its Last-Modified header if plausible, else now.
+
+    Plausible: not in the future and not before the article's publication (servers send the
+    time a file was copied, or nonsense).
+    """
     now = datetime.now(UTC)
     when = now
     with contextlib.suppress(TypeError, ValueError, IndexError):
         stated = email.utils.parsedate_to_datetime(last_modified)
-        if stated.tzinfo is not None and 1990 <= stated.year and stated <= now:
+        earliest = datetime.fromisoformat(published_at.replace("Z", "+00:00")) if published_at else None
+        if stated.tzinfo is not None and 1990 <= stated.year and stated <= now and (not earliest or stated >= earliest):
             when = stated
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -431,7 +431,8 @@ def _entry_article(
             if article is not None:
                 out.article = _with_entry_metadata(article, entry)
                 if entry.article_id and out.article.id != entry.article_id:
-                    out.article = replace(out.article, updated_at=feed_store.updated_at(result.last_modified))
+                    when = feed_store.updated_at(result.last_modified, out.article.published_at)
+                    out.article = replace(out.article, updated_at=when)
                 elif entry.recheck:
                     out.article = None  # the page changed around the article, not its text: nothing to store
                 return out

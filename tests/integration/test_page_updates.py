@@ -15,13 +15,19 @@ import pytest
 from bot.discord.render import citation_meta
 from bot.terminal import TerminalStyle, render_citation
 from retrieval.engine import Engine
+from retrieval.sources.feed_store import updated_at
 from retrieval.sources.feeds import add_feed, refresh_feeds
 from retrieval.sources.web import Fetcher, canonical_url
 from tests.helpers import run_newsbot
 from tests.http_server import LocalServer, Route
 
 QUESTION = "By how much did consumer prices in Harbourtown rise?"
-MODIFIED = "Sun, 29 Nov 2026 10:15:00 GMT"
+# Last-Modified values after the recent entry's publication (an hour ago) and before now: believed.
+_NOW = datetime.now(UTC).replace(microsecond=0)
+MODIFIED = format_datetime(_NOW - timedelta(minutes=50), usegmt=True)
+CORRECTED = format_datetime(_NOW - timedelta(minutes=10), usegmt=True)
+CORRECTED_ISO = (_NOW - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+CORRECTED_SHOWN = "updated " + CORRECTED_ISO[:16].replace("T", " ") + " UTC"
 
 
 def page(title: str, *paragraphs: str, extra: str = "") -> bytes:
@@ -83,7 +89,7 @@ def page_requests(server: LocalServer, path: str) -> list:
 
 
 def test_a_corrected_page_replaces_the_article_and_the_citation_says_when(server, fast, engine, quick):
-    serve(server, datetime.now(UTC))
+    serve(server, _NOW)
     add_feed(fast, server.url("/feed.xml"), fetcher=quick)
     refresh_feeds(engine.index, fast, fetcher=quick)
     before = engine.ask(QUESTION)
@@ -93,7 +99,7 @@ def test_a_corrected_page_replaces_the_article_and_the_citation_says_when(server
     key = canonical_url(server.url("/news/prices.html"))
 
     # The newsroom corrects the figure; the feed entry stays exactly as it was. The old story changes too.
-    server.routes["/news/prices.html"] = Route(prices("6%"), last_modified="Sun, 29 Nov 2026 11:40:00 GMT")
+    server.routes["/news/prices.html"] = Route(prices("6%"), last_modified=CORRECTED)
     server.routes["/news/school.html"] = Route(school("Tuesday"))
     report = refresh_feeds(engine.index, fast, fetcher=quick)
 
@@ -111,16 +117,16 @@ def test_a_corrected_page_replaces_the_article_and_the_citation_says_when(server
     after = engine.ask(QUESTION)
     assert "6%" in after.answer and "4.5%" not in after.answer
     cited = after.citations[0]
-    assert cited.updated_at == "2026-11-29T11:40:00Z"  # the page's Last-Modified
+    assert cited.updated_at == CORRECTED_ISO  # the page's Last-Modified
     # Same key, new text: the old version and its sentences are gone.
     assert engine.index.find_by_key(key).id == cited.article_id != old_id
     assert engine.index.get_article(old_id) is None and engine.index.get_sentences(old_id) == []
     assert not [h for h in engine.search("rose by 4.5% in the year to October") if "4.5%" in h.sentence.text]
     # Shown wherever citations are: terminal, Discord, --json (a new key; the others unchanged).
     shown = " ".join(render_citation(cited, TerminalStyle(color=False, links=False, width=100)).split())
-    assert f"Harbour Gazette, {cited.published_at[:10]}, updated 2026-11-29 11:40 UTC" in shown
-    assert "updated 2026-11-29 11:40 UTC" in citation_meta(cited)
-    assert after.to_json()["citations"][0]["updated_at"] == "2026-11-29T11:40:00Z"
+    assert f"Harbour Gazette, {cited.published_at[:10]}, {CORRECTED_SHOWN}" in shown
+    assert CORRECTED_SHOWN in citation_meta(cited)
+    assert after.to_json()["citations"][0]["updated_at"] == CORRECTED_ISO
     assert engine.index.get_article(cited.article_id).published_at == before.citations[0].published_at
 
     # Nothing changed since: exactly one conditional request, answered 304, and nothing written.
@@ -134,7 +140,7 @@ def test_a_corrected_page_replaces_the_article_and_the_citation_says_when(server
 
 
 def test_a_server_that_ignores_conditional_requests_costs_no_embedding(server, fast, engine, quick):
-    serve(server, datetime.now(UTC))
+    serve(server, _NOW)
     server.routes["/news/prices.html"] = Route(prices("4.5%"), etag=False)  # no ETag, no Last-Modified
     add_feed(fast, server.url("/feed.xml"), fetcher=quick)
     refresh_feeds(engine.index, fast, fetcher=quick)
@@ -160,7 +166,7 @@ def test_a_server_that_ignores_conditional_requests_costs_no_embedding(server, f
 
 
 def test_rechecks_can_be_turned_off(server, fast, engine, quick):
-    serve(server, datetime.now(UTC))
+    serve(server, _NOW)
     settings = fast.with_(recheck_hours=0)
     add_feed(settings, server.url("/feed.xml"), fetcher=quick)
     refresh_feeds(engine.index, settings, fetcher=quick)
@@ -169,7 +175,7 @@ def test_rechecks_can_be_turned_off(server, fast, engine, quick):
 
 
 def test_rechecks_pass_the_address_guard_and_the_deadlines(server, fast, engine, quick):
-    serve(server, datetime.now(UTC))
+    serve(server, _NOW)
     add_feed(fast, server.url("/feed.xml"), fetcher=quick)
     refresh_feeds(engine.index, fast, fetcher=quick)
     key = canonical_url(server.url("/news/prices.html"))
@@ -200,7 +206,7 @@ def test_rechecks_pass_the_address_guard_and_the_deadlines(server, fast, engine,
 
 
 def test_feed_store_from_an_older_version_gains_the_page_hash(server, fast, engine, quick):
-    serve(server, datetime.now(UTC))
+    serve(server, _NOW)
     add_feed(fast, server.url("/feed.xml"), fetcher=quick)
     refresh_feeds(engine.index, fast, fetcher=quick)
     with sqlite3.connect(fast.data_dir / "feeds.sqlite3") as db:  # as the previous version left it
@@ -211,18 +217,26 @@ def test_feed_store_from_an_older_version_gains_the_page_hash(server, fast, engi
 
 
 def test_cli_refresh_then_ask_shows_the_corrected_figure(server, tmp_path):
-    serve(server, datetime.now(UTC))
+    serve(server, _NOW)
     data = tmp_path / "cli-data"
     env = {"NEWSBOT_ALLOW_PRIVATE_URLS": "1", "NEWSBOT_FETCH_TIMEOUT": "5"}
     for args in (("feeds", "add", server.url("/feed.xml")), ("feeds", "refresh")):
         done = run_newsbot(*args, data_dir=data, env=env)
         assert done.returncode == 0, done.stderr
-    server.routes["/news/prices.html"] = Route(prices("6%"), last_modified="Sun, 29 Nov 2026 11:40:00 GMT")
+    server.routes["/news/prices.html"] = Route(prices("6%"), last_modified=CORRECTED)
     refreshed = run_newsbot("feeds", "refresh", data_dir=data, env=env)
     assert refreshed.returncode == 0 and "pages re-checked: 1, 1 updated" in refreshed.stdout + refreshed.stderr
 
     shown = run_newsbot("ask", QUESTION, data_dir=data, env=env)
     assert "6%" in shown.stdout and "4.5%" not in shown.stdout
-    assert "updated 2026-11-29 11:40 UTC" in shown.stdout
+    assert CORRECTED_SHOWN in shown.stdout
     out = json.loads(run_newsbot("ask", "--json", QUESTION, data_dir=data, env=env).stdout)
-    assert out["citations"][0]["updated_at"] == "2026-11-29T11:40:00Z" and "6%" in out["citations"][0]["quote"]
+    assert out["citations"][0]["updated_at"] == CORRECTED_ISO and "6%" in out["citations"][0]["quote"]
+
+
+def test_the_update_time_is_the_last_modified_header_only_when_plausible():
+    published = "2024-03-05T08:00:00Z"
+    assert updated_at("Tue, 05 Mar 2024 10:30:00 GMT", published) == "2024-03-05T10:30:00Z"
+    for nonsense in ("Mon, 04 Mar 2024 10:30:00 GMT", "Fri, 01 Jan 2100 00:00:00 GMT", "yesterday", ""):
+        stamp = datetime.fromisoformat(updated_at(nonsense, published).replace("Z", "+00:00"))
+        assert abs((datetime.now(UTC) - stamp).total_seconds()) < 600  # before publication, future, bad: now
