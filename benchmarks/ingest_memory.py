@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import sys
 import tempfile
 import threading
@@ -166,6 +167,7 @@ def main() -> None:
     if args.tracemalloc:
         line += f", Python heap {(hi[3] - lo[3]) * 1e6 / 1024 / max(1, hi[0] - lo[0]):.3f} KB per article"
     print(line + f"; largest RSS sampled {max(s[1] for s in samples):.0f} MB")
+    shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class Settings:
     min_free_mb: float = 50.0  # a local write stops cleanly when less would be left free on the disk
 
     # -- ingest --------------------------------------------------------------------------
-    max_file_mb: float = 20.0  # larger input files are skipped with a message
+    max_file_mb: float = 20.0  # larger input files (JSONL: lines) are skipped with a message
     chunk_sentences: int = 5  # sentences per retrieval chunk
     chunk_overlap: int = 1  # sentences shared by consecutive chunks
 
