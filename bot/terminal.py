@@ -68,6 +68,8 @@ def render_citation(c: Citation, style: TerminalStyle, full_quote: bool = True) 
                          break_long_words=False, break_on_hyphens=False)
     meta = strip_controls(" — ".join(p for p in (c.title, c.source) if p), keep_newlines=False)
     date = strip_controls(c.published_at[:10], keep_newlines=False) if c.published_at else "date unknown"
+    if c.updated_at:  # the publisher corrected the article after publication: say since when this text holds
+        date += ", updated " + strip_controls(c.updated_at[:16].replace("T", " "), keep_newlines=False) + " UTC"
     out = [style.s(marker, fg="cyan", bold=True) + head[len(marker):]]
     out.append(style.s(wrap(f"{meta}, {date}" if meta else date, style, indent="    "), dim=True))
     if c.also_reported_by:

@@ -31,7 +31,7 @@ class Settings:
     min_free_mb: float = 50.0  # a local write stops cleanly when less would be left free on the disk
 
     # -- ingest --------------------------------------------------------------------------
-    max_file_mb: float = 20.0  # larger input files are skipped with a message
+    max_file_mb: float = 20.0  # larger input files (JSONL: lines) are skipped with a message
     chunk_sentences: int = 5  # sentences per retrieval chunk
     chunk_overlap: int = 1  # sentences shared by consecutive chunks
     # Stories (retrieval/stories.py): two reports of one event have article vectors at least this close
@@ -81,6 +81,9 @@ class Settings:
     allow_private_urls: bool = False
     feed_timeout: float = 120.0  # seconds one feed (its fetch and its pages) may take per refresh
     refresh_timeout: float = 900.0  # seconds a whole refresh may take; the rest waits for the next one
+    # Pages of entries published (or first seen) this many hours ago or less are asked again on every
+    # refresh, conditionally, so a publisher's correction reaches the index; 0 = never.
+    recheck_hours: float = 48.0
     refresh_every: str = ""  # e.g. "15m" for the Discord bot's background refresh
     # refresh_every in seconds (0 = no background refresh), parsed once here so a bad value stops start-up
     refresh_seconds: float = field(init=False, default=0.0)

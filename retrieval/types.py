@@ -32,6 +32,7 @@ class Article:
     key: str = ""  # file path or URL: a new text under the same key replaces the old article
     external_id: str = ""  # the id the input gave, if any
     title_is_derived: bool = False  # True when the title was made from the text, not given
+    updated_at: str = ""  # ISO 8601 UTC: when this text replaced an earlier version under the same key, "" if never
 
     @property
     def id(self) -> str:
@@ -51,6 +52,7 @@ class ArticleInfo:
     key: str = ""
     n_sentences: int = 0
     story_id: str = ""  # the story it belongs to (`retrieval.stories`); "" in an index not yet backfilled
+    updated_at: str = ""  # when a newer text of the article replaced the one first stored, "" if never
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Citation:
     path: str = ""  # the local file the article was read from, "" for web articles
     story_id: str = ""  # the story of the cited article (`retrieval.stories`)
     also_reported_by: tuple[str, ...] = ()  # other sources whose article of the story says the same
+    updated_at: str = ""  # ISO 8601 UTC: when the publisher's update replaced the article's first text, "" if never
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -313,6 +316,8 @@ class RefreshReport:
     skipped: list[Skipped] = field(default_factory=list)  # entries not stored, with the reason
     retry_later: int = 0  # entries that failed for a passing reason and will be tried again
     deferred: int = 0  # entries not reached within NEWSBOT_FEED_TIMEOUT / NEWSBOT_REFRESH_TIMEOUT: next refresh
+    rechecked: int = 0  # pages of recent entries asked again (NEWSBOT_RECHECK_HOURS), feed entry unchanged
+    corrected: int = 0  # of those, pages whose text had changed: their article was replaced
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -335,6 +340,8 @@ class RefreshReport:
             head += f", {self.retry_later} to retry"
         if self.deferred:
             head += f", {self.deferred} left for the next refresh (time limit)"
+        if self.rechecked:
+            head += f"; pages re-checked: {self.rechecked}, {self.corrected} updated"
         if self.interrupted:
             head += " (interrupted: the next refresh resumes)"
         return head

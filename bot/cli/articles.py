@@ -96,7 +96,8 @@ def show_command(settings, article_id: str, as_json: bool) -> None:
     style = TerminalStyle.for_stream(sys.stdout)
     a = shown.article
     click.echo(style.s(wrap(a.title, style), bold=True), color=style.color)
-    meta = " · ".join(p for p in (a.source, a.published_at[:10] if a.published_at else "date unknown", a.author) if p)
+    updated = f"updated {a.updated_at[:16].replace('T', ' ')} UTC" if a.updated_at else ""
+    meta = " · ".join(p for p in (a.source, a.published_at[:10] if a.published_at else "date unknown", updated, a.author) if p)
     click.echo(style.s(meta, dim=True), color=style.color)
     if shown.link:
         label = a.url or shown.path

@@ -239,6 +239,8 @@ def citation_meta(c: Citation, limit: int = FIELD_VALUE_LIMIT // 2) -> str:
     head = [escape_discord(c.source) if c.source else "", escape_discord(_date(c.published_at))]
     if c.also_reported_by:
         head.append(escape_discord(_shorten(c.also_reported(), limit // 3)))
+    if c.updated_at:  # the publisher corrected the article: the quote is from the version of this time
+        head.append("updated " + escape_discord(c.updated_at[:16].replace("T", " ")) + " UTC")
     if c.path and not c.url:
         # Only the file's name: a Discord reader can't open the bot's disk, and its layout is private.
         head.append("file " + escape_discord(c.path.replace("\\", "/").rsplit("/", 1)[-1]))

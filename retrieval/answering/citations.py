@@ -106,6 +106,7 @@ def make_citation(n: int, hit: Hit) -> Citation:
         quote=hit.sentence.text,
         link=text_fragment_link(a.url, hit.sentence.text) if a.url else (open_link(a) if path else ""),
         path=path,
+        updated_at=a.updated_at,
     )
 
 

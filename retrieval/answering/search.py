@@ -121,7 +121,7 @@ class Searcher:
                 return current
             if store.synced() != version[0]:
                 try:
-                    store.sync(self.index.articles, self.index.sentences, version[0])
+                    store.sync(self.index.articles, self.index.sentences, version[0], self.index.keys.all_keys())
                 except sqlite3.Error as exc:  # a read-only lexical file still answers with what it holds
                     log.warning("cannot update the lexical index: %s", exc)
                 version = (version[0], store.generation())

@@ -83,9 +83,9 @@ def timestamp(iso: str) -> int:
         return -1
 
 
-def info_from_meta(aid: str, m: dict) -> ArticleInfo:
-    """An article's stored Chroma metadata as the ArticleInfo every reader uses."""
-    keys = keys_of(m)
+def info_from_meta(aid: str, m: dict, keys: list[str] | None = None) -> ArticleInfo:
+    """An article's stored Chroma metadata (and its keys, from the key table) as the ArticleInfo every reader uses."""
+    keys = keys_of(m) if keys is None else keys
     return ArticleInfo(
         id=aid,
         title=m.get("title", ""),
@@ -96,6 +96,7 @@ def info_from_meta(aid: str, m: dict) -> ArticleInfo:
         key=json.dumps(keys) if len(keys) > 1 else (keys[0] if keys else ""),
         n_sentences=int(m.get("n_sentences", 0)),
         story_id=m.get("story_id", ""),
+        updated_at=m.get("updated_at", ""),
     )
 
 
@@ -333,7 +334,7 @@ class LexicalStore:
                 tokens -= sum(max(1, len(terms.split())) for _, terms in old)
             self._count(conn, rows, tokens)
 
-    def sync(self, articles, sentences, version: str) -> None:
+    def sync(self, articles, sentences, version: str, keys: dict[str, list[str]] | None = None) -> None:
         """Make the file match Chroma's `articles`/`sentences` collections, then record `version`.
 
         Cheap when they already match (one listing of the article records): new complete articles are
@@ -341,6 +342,8 @@ class LexicalStore:
         """
         res = articles.get(include=["metadatas"])
         records = dict(zip(res["ids"], res["metadatas"]))
+        if keys is not None:  # the key table (an index older than it keeps them in the metadata)
+            records = {a: {**m, "keys": json.dumps(keys.get(a, []))} for a, m in records.items()}
         conn = self.db()
         have = {aid: keys for aid, keys in conn.execute("SELECT id, keys FROM articles")}
         missing = [a for a, m in records.items() if m.get("status") == "complete" and a not in have]

@@ -1,9 +1,10 @@
 """The Chroma index: articles, sentences and chunks, written idempotently and crash-safely.
 
 Three collections share a name prefix:
-- `<prefix>_articles`: one record per article (document = article text; metadata = title, source, url,
-  dates, the keys (paths/URLs) it was read from, its story (`retrieval.stories`) and a `status`:
-  "pending" while its sentences are being written, "complete" after);
+- `<prefix>_articles`: one record per article (document = article text; metadata = title, source,
+  url, dates, its story (`retrieval.stories`), and a `status` that is "pending" while its sentences
+  are being written and "complete" after); the keys (paths/URLs) it was read from are in
+  `<prefix>_keys` (`keys.py`);
 - `<prefix>_sentences`: one record per sentence (document = exact sentence text, embedded with the
   article title in front, which measured better than the bare sentence or a sentence window);
 - `<prefix>_chunks`: whole-sentence windows (embedding = normalised mean of their sentences).
@@ -19,13 +20,13 @@ Chroma at every version bump.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ import numpy as np
 from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
 from retrieval.indexing.disk import check_space, repair_if_no_writer, storage_errors
 from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddings
-from retrieval.indexing.keys import KeyBook, keys_of
+from retrieval.indexing.keys import KeyTable
 from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, timestamp
 from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.prepare import prepare_batch
@@ -73,9 +74,13 @@ class NewsIndex:
             self.articles = client.get_or_create_collection(f"{p}_articles", embedding_function=ef, metadata=meta)
             self.sentences = client.get_or_create_collection(f"{p}_sentences", embedding_function=ef, metadata=meta)
             self.chunks = client.get_or_create_collection(f"{p}_chunks", embedding_function=ef, metadata=meta)
+            self.keys = KeyTable(client, f"{p}_keys")
         except Exception as exc:  # chromadb raises many types for a broken store
             raise IndexUnavailableError(f"cannot open the index at {self.location}: {_one_line(exc)}") from exc
         self.stories = StoryBook(self.articles, settings.story_similarity, settings.story_window_hours)
+        if not self.keys.migrated:  # an index built before the key table: once, by whoever opens it first
+            with self._write_lock, storage_errors(self.settings, self.location):
+                self.keys.migrate(self.articles)
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -120,14 +125,15 @@ class NewsIndex:
 
     def list_articles(self) -> list[ArticleInfo]:
         """Every complete article's metadata, oldest first where dates are known."""
-        infos = [info_from_meta(i, m) for i, m in self._article_records() if m.get("status") == "complete"]
+        keys = self.keys.all_keys()
+        infos = [info_from_meta(i, m, keys.get(i, [])) for i, m in self._article_records() if m.get("status") == "complete"]
         return sorted(infos, key=lambda a: (a.published_at or "", a.id))
 
     def get_article(self, article_id: str) -> ArticleInfo | None:
         res = self.articles.get(ids=[article_id], include=["metadatas"])
         if not res["ids"] or res["metadatas"][0].get("status") != "complete":
             return None
-        return info_from_meta(res["ids"][0], res["metadatas"][0])
+        return info_from_meta(res["ids"][0], res["metadatas"][0], self.keys.keys_of(article_id))
 
     def story_articles(self, story_ids: Iterable[str]) -> list[ArticleInfo]:
         """The stored articles of these stories (the story ids in Chroma are the truth, backfills included)."""
@@ -135,17 +141,15 @@ class NewsIndex:
         if not wanted:
             return []
         res = self.articles.get(where={"story_id": {"$in": wanted}}, include=["metadatas"])
-        return [info_from_meta(i, m) for i, m in zip(res["ids"], res["metadatas"]) if m.get("status") == "complete"]
+        return [info_from_meta(i, m, self.keys.keys_of(i)) for i, m in zip(res["ids"], res["metadatas"]) if m.get("status") == "complete"]
 
     def get_article_text(self, article_id: str) -> str:
         res = self.articles.get(ids=[article_id], include=["documents"])
         return res["documents"][0] if res["ids"] else ""
 
     def find_by_key(self, key: str) -> ArticleInfo | None:
-        for info in self.list_articles():
-            if key in keys_of(info):
-                return info
-        return None
+        aid = self.keys.owner(key)
+        return self.get_article(aid) if aid else None
 
     def get_sentences(self, article_id: str, first: int = 0, last: int | None = None) -> list[Sentence]:
         """Sentences first..last (inclusive) of one article, in order."""
@@ -231,55 +235,60 @@ class NewsIndex:
         """
         report = IngestReport()
         with self._write_lock, storage_errors(self.settings, self.location):
+            self.keys.discard_changes()  # left by a write that failed half-way
             self._recover()
-            records = dict(self._article_records())
-            backfilled = self.stories.prepare(records)  # the LSH in step with the records; old indexes get ids
-            by_key: dict[str, str] = {}
-            for aid, meta in records.items():
-                for key in keys_of(meta):
-                    by_key[key] = aid
-            book = KeyBook(records)
-            batch: list[_Pending] = []
-            pending: dict[str, _Pending] = {}
-            for article in articles:
-                article = clean_article(article)  # every source passes here: files, feeds, pages
-                aid = article.id
-                old = by_key.get(article.key) if article.key else None
-                if aid in records or aid in pending:
-                    if article.key and old != aid:
-                        if old is not None:
-                            self._drop_key(old, article.key, records, book)
-                        self._add_key(aid, article.key, book, pending)
-                        by_key[article.key] = aid
-                        report.duplicates += 1
-                    else:
-                        report.unchanged += 1
-                    if progress:
-                        progress(article, 0)
-                    continue
-                sentences = split_sentences(aid, article.text)
-                if not sentences:
-                    report.skipped.append(Skipped(article.key or aid, "no sentences in the text; check the file's content"))
-                    continue
-                item = _Pending(article, sentences, [article.key] if article.key else [])
-                if old is not None:
-                    self._drop_key(old, article.key, records, book)
-                    item.replaces = True
-                if article.key:
-                    by_key[article.key] = aid
-                batch.append(item)
-                pending[aid] = item
-                if progress:
-                    progress(article, len(sentences))
-                if len(batch) >= WRITE_BATCH_ARTICLES:
-                    self._write_batch(batch, records, report)
-                    batch, pending = [], {}
-            if batch:
-                self._write_batch(batch, records, report)
-            book.flush(self.articles)
+            backfilled = self.stories.prepare(dict(self._article_records()))  # LSH in step; old indexes get ids
+            # Step by step, so memory stays flat however long the input: each step's ids and keys are
+            # looked up in one call, its new articles written and its key changes saved.
+            stream = iter(articles)  # every source passes clean_article here: files, feeds, pages
+            while step := [clean_article(a) for a in islice(stream, WRITE_BATCH_ARTICLES)]:
+                self._add_step(step, report, progress)
             if report.added or report.replaced or report.deleted or report.duplicates or backfilled:
                 self._bump_version()
         return report
+
+    def _add_step(self, step: list[Article], report: IngestReport, progress) -> None:
+        """One step of `add_articles`: ids and keys looked up at once, new articles written, keys saved."""
+        owners = self.keys.owners(a.key for a in step if a.key)
+        known = set(self.articles.get(ids=list({a.id for a in step} | set(owners.values())), include=[])["ids"])
+        owners = {k: a for k, a in owners.items() if a in known}  # a key left to a lost article names nothing
+        batch: list[_Pending] = []
+        pending: dict[str, _Pending] = {}
+        for article in step:
+            aid, key = article.id, article.key
+            old = owners.get(key) if key else None
+            if aid in known or aid in pending:
+                if key and old != aid:
+                    if old is not None:
+                        self._drop_key(old, key, known)
+                    if aid in pending:
+                        pending[aid].keys.append(key)
+                    else:
+                        self.keys.assign(key, aid)
+                    owners[key] = aid
+                    report.duplicates += 1
+                else:
+                    report.unchanged += 1
+                if progress:
+                    progress(article, 0)
+                continue
+            sentences = split_sentences(aid, article.text)
+            if not sentences:
+                report.skipped.append(Skipped(key or aid, "no sentences in the text; check the file's content"))
+                continue
+            item = _Pending(article, sentences, [key] if key else [])
+            if old is not None:
+                self._drop_key(old, key, known)
+                item.replaces = True
+            if key:
+                owners[key] = aid
+            batch.append(item)
+            pending[aid] = item
+            if progress:
+                progress(article, len(sentences))
+        if batch:
+            self._write_batch(batch, report)
+        self.keys.flush()
 
     def delete_article(self, article_id: str) -> bool:
         """Remove an article with all its sentences and chunks; False if there was none."""
@@ -293,17 +302,10 @@ class NewsIndex:
     def prune(self, present_keys: set[str], under: str) -> list[str]:
         """Forget keys below `under` that are not in `present_keys`; delete articles left with no key."""
         deleted: list[str] = []
-        prefix = str(under)
         with self._write_lock, storage_errors(self.settings, self.location):
-            for aid, meta in self._article_records():
-                keys = keys_of(meta)
-                gone = [k for k in keys if k.startswith(prefix) and k not in present_keys]
-                if not gone:
-                    continue
-                left = [k for k in keys if k not in gone]
-                if left:
-                    self.articles.update(ids=[aid], metadatas=[{**meta, "keys": json.dumps(left)}])
-                else:
+            self.keys.discard_changes()
+            for aid in self.keys.prune(present_keys, str(under)):
+                if self.articles.get(ids=[aid], include=[])["ids"]:
                     self._delete(aid)
                     deleted.append(aid)
             if deleted:
@@ -331,24 +333,18 @@ class NewsIndex:
         self.chunks.delete(where={"article_id": aid})
         self.articles.delete(ids=[aid])
         self.lexical.delete([aid])
+        self.keys.forget_article(aid)
 
-    def _drop_key(self, aid: str, key: str, records: dict, book: KeyBook) -> None:
-        """`key` no longer names article `aid`; delete the article if no other key does."""
-        if aid not in records:
+    def _drop_key(self, aid: str, key: str, known: set[str]) -> None:
+        """`key` no longer names stored article `aid`; delete the article if no other key does."""
+        if aid not in known:
             return
-        if not book.remove(aid, key):
+        self.keys.remove(key)
+        if not self.keys.has_keys(aid):
             self._delete(aid)
-            del records[aid]
-            book.forget(aid)
+            known.discard(aid)
 
-    def _add_key(self, aid: str, key: str, book: KeyBook, pending: dict[str, _Pending]) -> None:
-        """Record that `key` holds the same text as the stored (or about to be stored) article `aid`."""
-        if aid in pending:
-            pending[aid].keys.append(key)
-            return
-        book.add(aid, key)
-
-    def _write_batch(self, batch: list[_Pending], records: dict, report: IngestReport) -> None:
+    def _write_batch(self, batch: list[_Pending], report: IngestReport) -> None:
         # A full disk in the middle of a write damages Chroma's files: check before embedding.
         check_space(self.settings, sum(len(p.sentences) for p in batch))
         prepared = prepare_batch(
@@ -369,10 +365,10 @@ class NewsIndex:
                 "source": article.source,
                 "url": article.url,
                 "published_at": article.published_at,
+                "updated_at": article.updated_at,
                 "ts": ts,
                 "author": article.author,
                 "external_id": article.external_id,
-                "keys": json.dumps(item.keys),
                 "n_sentences": len(sentences),
                 "n_chunks": len(chunks),
                 "status": "pending",
@@ -395,8 +391,9 @@ class NewsIndex:
                 c_docs.append(c.text)
                 c_meta.append({**base, "i": c.index, "first": c.first, "last": c.last, "start": c.start, "end": c.end})
             c_vecs.extend(ready.chunk_vectors)
-            records[article.id] = {**meta, "status": "complete"}
-            lexical.append((info_from_meta(article.id, meta), sentences))
+            for key in item.keys:
+                self.keys.assign(key, article.id)
+            lexical.append((info_from_meta(article.id, meta, item.keys), sentences))
             if item.replaces:
                 report.replaced += 1
             else:
@@ -407,7 +404,8 @@ class NewsIndex:
         self._upsert(self.articles, art_ids, np.asarray(art_vecs), art_docs, art_meta)
         self._upsert(self.sentences, s_ids, np.concatenate(s_vecs) if s_vecs else np.zeros((0, 0)), s_docs, s_meta)
         self._upsert(self.chunks, c_ids, np.asarray(c_vecs), c_docs, c_meta)
-        self.lexical.add(lexical)  # before "complete": a crash from here on is undone by _recover() in both
+        self.keys.flush()  # before "complete": a crash until then is undone by _recover() with the keys
+        self.lexical.add(lexical)  # ... and in the lexical index too
         self.articles.update(ids=art_ids, metadatas=[{**m, "status": "complete"} for m in art_meta])
 
     @staticmethod
@@ -420,7 +418,7 @@ class NewsIndex:
         meta = dict(self.client.get_collection(self.sentences.name).metadata or {})
         meta["version"] = uuid.uuid4().hex[:12]
         meta.pop("hnsw:space", None)
-        self.lexical.sync(self.articles, self.sentences, meta["version"])  # adds what it lacks, copies keys
+        self.lexical.sync(self.articles, self.sentences, meta["version"], self.keys.all_keys())  # adds what it lacks, copies keys
         self.sentences.modify(metadata=meta)
 
 

@@ -2,7 +2,10 @@
 
 - `feeds`: one row per followed feed, with its ETag / Last-Modified for conditional requests;
 - `entries`: one row per feed entry ever seen, in state pending -> done | failed | skipped, with
-  the page's own validators, so an unchanged page is a 304 and costs no embedding;
+  the page's own validators and a hash of its body, so an unchanged page is a 304 (or, from a
+  server that ignores conditional requests, the same bytes) and costs no embedding. Pages of
+  recent entries are re-checked on every refresh (`recheck_entries`): publishers correct articles
+  without touching the feed;
 - `refreshes`: one JSON report per refresh, for `/stats`.
 
 No network and no index here: `retrieval.sources.feeds` fetches, parses and stores articles, and
@@ -12,12 +15,13 @@ records each step through these functions.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,6 +53,7 @@ CREATE TABLE IF NOT EXISTS entries (
     attempts INTEGER NOT NULL DEFAULT 0,
     page_etag TEXT NOT NULL DEFAULT '',
     page_last_modified TEXT NOT NULL DEFAULT '',
+    page_hash TEXT NOT NULL DEFAULT '',  -- sha256 of the page body last read
     article_key TEXT NOT NULL DEFAULT '',
     article_id TEXT NOT NULL DEFAULT '',
     error TEXT NOT NULL DEFAULT '',
@@ -81,6 +86,9 @@ class PendingEntry:
     page_etag: str
     page_last_modified: str
     attempts: int
+    article_id: str = ""  # the article stored for this entry before, "" if none yet
+    page_hash: str = ""
+    recheck: bool = False  # a done entry whose page is asked again: on failure the stored article stays
 
 
 @dataclass
@@ -93,6 +101,7 @@ class EntryOutcome:
     error: str = ""
     page_etag: str = ""
     page_last_modified: str = ""
+    page_hash: str = ""
     fetched: bool = False
     not_modified: bool = False
     from_feed_text: bool = False
@@ -116,11 +125,20 @@ def connect(settings: Settings) -> Iterator[sqlite3.Connection]:
         # WAL: the Discord bot can list feeds while a refresh in another thread or process writes.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
+        _upgrade(conn)
         yield conn
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"the feed list {path} is damaged ({exc}); move it away and add the feeds again") from None
     finally:
         conn.close()
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Add the columns later versions need to a feed store made by an older one (idempotent)."""
+    columns = {r["name"] for r in conn.execute("PRAGMA table_info(entries)")}
+    if "page_hash" not in columns:
+        with conn:
+            conn.execute("ALTER TABLE entries ADD COLUMN page_hash TEXT NOT NULL DEFAULT ''")
 
 
 def feeds_in(conn: sqlite3.Connection, urls: list[str] | None = None) -> list[Feed]:
@@ -256,25 +274,63 @@ def pending_entries(conn: sqlite3.Connection, feed_urls: Sequence[str], full: bo
             ORDER BY e.seen_at, e.rowid""",
         (*feed_urls, MAX_ATTEMPTS),
     ).fetchall()
-    entries = []
-    for r in rows:
-        data = json.loads(r["data"])
-        entries.append(
-            PendingEntry(
-                feed_url=r["feed_url"],
-                entry_id=r["entry_id"],
-                link=data.get("link", ""),
-                title=data.get("title", ""),
-                author=data.get("author", ""),
-                published_at=data.get("published_at", ""),
-                text=data.get("text", ""),
-                source=r["feed_title"] or urlsplit(r["feed_url"]).hostname or "",
-                page_etag="" if full else r["page_etag"],
-                page_last_modified="" if full else r["page_last_modified"],
-                attempts=r["attempts"],
-            )
-        )
-    return entries
+    return [_pending(r, full) for r in rows]
+
+
+def recheck_entries(conn: sqlite3.Connection, feed_urls: Sequence[str], hours: float) -> list[PendingEntry]:
+    """Done entries of these feeds published (or, undated, first seen) in the last `hours`, to ask again.
+
+    Only entries stored from their page count: one stored from the feed's text because its page
+    failed has nothing to compare with. (A full refresh reads every page anyway.)
+    """
+    if not feed_urls or hours <= 0:
+        return []
+    since = (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    marks = ",".join("?" * len(feed_urls))
+    rows = conn.execute(
+        f"""SELECT e.*, f.title AS feed_title FROM entries e JOIN feeds f ON f.url = e.feed_url
+            WHERE e.feed_url IN ({marks}) AND e.state = 'done' AND e.article_id != '' AND e.error = ''
+              AND json_extract(e.data, '$.link') != ''
+              AND COALESCE(NULLIF(json_extract(e.data, '$.published_at'), ''), e.seen_at) >= ?
+            ORDER BY e.seen_at, e.rowid""",
+        (*feed_urls, since),
+    ).fetchall()
+    return [replace(_pending(r), recheck=True) for r in rows]
+
+
+def updated_at(last_modified: str, published_at: str = "") -> str:
+    """When a page changed (ISO 8601 UTC): its Last-Modified header if plausible, else now.
+
+    Plausible: not in the future and not before the article's publication (servers send the
+    time a file was copied, or nonsense).
+    """
+    now = datetime.now(UTC)
+    when = now
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        stated = email.utils.parsedate_to_datetime(last_modified)
+        earliest = datetime.fromisoformat(published_at.replace("Z", "+00:00")) if published_at else None
+        if stated.tzinfo is not None and 1990 <= stated.year and stated <= now and (not earliest or stated >= earliest):
+            when = stated
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pending(r: sqlite3.Row, full: bool = False) -> PendingEntry:
+    data = json.loads(r["data"])
+    return PendingEntry(
+        feed_url=r["feed_url"],
+        entry_id=r["entry_id"],
+        link=data.get("link", ""),
+        title=data.get("title", ""),
+        author=data.get("author", ""),
+        published_at=data.get("published_at", ""),
+        text=data.get("text", ""),
+        source=r["feed_title"] or urlsplit(r["feed_url"]).hostname or "",
+        page_etag="" if full else r["page_etag"],
+        page_last_modified="" if full else r["page_last_modified"],
+        attempts=r["attempts"],
+        article_id=r["article_id"],
+        page_hash="" if full else r["page_hash"],
+    )
 
 
 def save_refresh(settings: Settings, report: RefreshReport) -> None:
@@ -289,6 +345,9 @@ def save_refresh(settings: Settings, report: RefreshReport) -> None:
 def apply_outcome(conn: sqlite3.Connection, o: EntryOutcome, failed_keys: set[str], report: RefreshReport) -> None:
     """Record what processing one entry did: its state, page validators and article, and the report counts."""
     e = o.entry
+    if e.recheck:
+        _apply_recheck(conn, o, failed_keys, report)
+        return
     if o.state == "deferred":  # not reached in time: still pending, nothing to record
         report.deferred += 1
         return
@@ -322,6 +381,7 @@ def apply_outcome(conn: sqlite3.Connection, o: EntryOutcome, failed_keys: set[st
         )
     conn.execute(
         """UPDATE entries SET state = ?, attempts = attempts + ?, error = ?, page_etag = ?, page_last_modified = ?,
+               page_hash = CASE WHEN ? != '' THEN ? ELSE page_hash END,
                article_key = CASE WHEN ? != '' THEN ? ELSE article_key END,
                article_id = CASE WHEN ? != '' THEN ? ELSE article_id END, done_at = ?
            WHERE feed_url = ? AND entry_id = ?""",
@@ -331,6 +391,8 @@ def apply_outcome(conn: sqlite3.Connection, o: EntryOutcome, failed_keys: set[st
             error,
             o.page_etag,
             o.page_last_modified,
+            o.page_hash,
+            o.page_hash,
             article_id,
             o.article.key if o.article else "",
             article_id,
@@ -339,4 +401,32 @@ def apply_outcome(conn: sqlite3.Connection, o: EntryOutcome, failed_keys: set[st
             e.feed_url,
             e.entry_id,
         ),
+    )
+
+
+def _apply_recheck(conn: sqlite3.Connection, o: EntryOutcome, failed_keys: set[str], report: RefreshReport) -> None:
+    """Record a re-check: new validators and hash, the new article if the text changed; a failure changes nothing."""
+    e = o.entry
+    if o.state == "deferred":  # out of time: asked again next refresh, while still recent
+        return
+    report.rechecked += 1
+    if o.not_modified:
+        report.pages_unchanged += 1
+    if o.fetched:
+        report.pages_fetched += 1
+    if o.error:  # the page could not be read this time: the stored article stays as it is
+        report.warnings.append(f"could not re-check {e.link}: {o.error}")
+        return
+    article_id = e.article_id
+    if o.article is not None:
+        if o.article.key in failed_keys:  # the new text was refused: keep the old validators, try again next time
+            report.warnings.append(f"could not store the updated text of {e.link}")
+            return
+        article_id = o.article.id
+        report.corrected += 1
+    conn.execute(
+        """UPDATE entries SET page_etag = ?, page_last_modified = ?,
+               page_hash = CASE WHEN ? != '' THEN ? ELSE page_hash END, article_id = ?
+           WHERE feed_url = ? AND entry_id = ?""",
+        (o.page_etag, o.page_last_modified, o.page_hash, o.page_hash, article_id, e.feed_url, e.entry_id),
     )

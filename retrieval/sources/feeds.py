@@ -8,6 +8,11 @@ A refresh first records every new or changed entry as `pending` (in the same tra
 the feed's new validators), then works through all pending entries in small batches, marking each
 batch done only after the index has stored it. Killed at any point, the next refresh finds the
 entries still pending and finishes them; re-adding a batch is free because the index is idempotent.
+
+Publishers correct articles without touching the feed entry, so the pages of entries published in
+the last `settings.recheck_hours` are asked again on every refresh, conditionally (one 304 when
+unchanged; the same bytes from a server that ignores conditional requests are recognised by their
+hash). A changed text replaces the article under the same key, stamped with `updated_at`.
 """
 
 from __future__ import annotations
@@ -126,7 +131,10 @@ def refresh_feeds(
                 targets = feed_store.feeds_in(conn, feeds)
                 state = feed_store.feed_validators(conn, full)
                 _fetch_feeds(conn, f, targets, state, report, full, limits)
-                _process_pending(conn, index, f, [t.url for t in targets], report, full, progress, batch, limits)
+                urls = [t.url for t in targets]
+                # Chosen before the pending ones are stored, so a page fetched now is not asked again at once.
+                rechecks = [] if full else feed_store.recheck_entries(conn, urls, settings.recheck_hours)
+                _process_pending(conn, index, f, urls, report, full, progress, batch, limits, rechecks)
         except (KeyboardInterrupt, SystemExit):
             report.interrupted = True
             raise
@@ -354,17 +362,19 @@ def _process_pending(
     progress,
     batch: int,
     limits: Budgets,
+    rechecks: list[feed_store.PendingEntry] | None = None,
 ) -> None:
-    """Fetch the pages of pending entries and store them, batch by batch, committing after each."""
-    entries = feed_store.pending_entries(conn, feed_urls, full)
+    """Fetch the pages of pending entries (then of `rechecks`) and store them, batch by batch, committing after each."""
+    entries = feed_store.pending_entries(conn, feed_urls, full) + (rechecks or [])
     done = 0
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="page") as pool:
         for start in range(0, len(entries), max(1, batch)):
             if limits.refresh.expired:
-                report.deferred += len(entries) - start
+                left = sum(not e.recheck for e in entries[start:])  # re-checks just wait for the next refresh
+                report.deferred += left
                 report.warnings.append(
                     f"the refresh reached NEWSBOT_REFRESH_TIMEOUT ({limits.refresh.seconds:g}s); "
-                    f"{len(entries) - start} entries wait for the next refresh"
+                    f"{left} entries wait for the next refresh"
                 )
                 break
             outcomes = list(
@@ -406,7 +416,7 @@ def _entry_article(
             result = fetcher.fetch(
                 entry.link, etag=entry.page_etag, last_modified=entry.page_last_modified, accept=("html",)
             )
-            if result.not_modified and index.find_by_key(key) is None:
+            if result.not_modified and not entry.recheck and index.find_by_key(key) is None:
                 # The page is unchanged but its article is not in the index (wiped?): fetch it whole.
                 result = fetcher.fetch(entry.link, accept=("html",))
             if result.not_modified:
@@ -414,15 +424,26 @@ def _entry_article(
                 return out
             out.fetched = True
             out.page_etag, out.page_last_modified = result.etag, result.last_modified
+            out.page_hash = hashlib.sha256(result.body).hexdigest()
+            if entry.recheck and (out.page_hash == entry.page_hash or index.find_by_key(key) is None):
+                return out  # the same bytes (the server ignores conditional requests), or the article was deleted
             article = article_from_page(result, key=key)
             if article is not None:
                 out.article = _with_entry_metadata(article, entry)
+                if entry.article_id and out.article.id != entry.article_id:
+                    when = feed_store.updated_at(result.last_modified, out.article.published_at)
+                    out.article = replace(out.article, updated_at=when)
+                elif entry.recheck:
+                    out.article = None  # the page changed around the article, not its text: nothing to store
                 return out
             page_error = f"no article text found at {entry.link}"
         except TransientFetchError as exc:
             page_error, transient = str(exc), True
         except FetchError as exc:
             page_error = str(exc)
+    if entry.recheck:  # the article stored earlier stays; the page is asked again next refresh
+        out.error = page_error
+        return out
     if entry.text:
         out.article = Article(
             title=entry.title or _first_words(entry.text),

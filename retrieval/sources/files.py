@@ -121,6 +121,13 @@ def load_file(path: Path, max_bytes: int, source: str = "") -> Iterator[Article 
             yield Skipped(key, "not a regular file; pass article files or folders of them")
             return
         size = info.st_size
+        if ext == ".jsonl" and size > _HEAD:
+            head = _head(path)
+            if b"\n" in head and not head.startswith(tuple(bom for bom, _ in _BOMS[1:])):
+                # Streamed line by line: memory holds one record however long the file, so the size cap
+                # applies to each line, not to the file.
+                yield from _stream_jsonl(path, head, max_bytes, source)
+                return
         if size > max_bytes:
             yield Skipped(key, f"larger than {_mb(max_bytes)} MB ({_mb(size)} MB); raise NEWSBOT_MAX_FILE_MB or split the file")
             return
@@ -278,20 +285,56 @@ def derive_title(text: str) -> str:
 # -- JSON ----------------------------------------------------------------------------------
 
 
+_HEAD = 65536  # bytes of a JSONL file read to check it is text before streaming it
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(_HEAD)
+
+
+def _stream_jsonl(path: Path, head: bytes, max_bytes: int, source: str) -> Iterator[Article | Skipped]:
+    """A large UTF-8 (or 8-bit) JSONL file read one line at a time; a line over `max_bytes` is skipped."""
+    try:
+        decode_text(head[: head.rfind(b"\n") + 1])  # binary files are refused whole, as when read at once
+        with open(path, "rb") as f:
+            for n, raw in enumerate(iter(lambda: f.readline(max_bytes + 1), b""), start=1):
+                if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                    while (rest := f.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass  # the rest of the over-long line
+                    yield Skipped(f"{path}:{n}", f"line {n}: larger than {_mb(max_bytes)} MB; raise NEWSBOT_MAX_FILE_MB or split it")
+                    continue
+                if raw.strip():
+                    try:
+                        line = normalise(raw.decode("utf-8") if n > 1 else raw.decode("utf-8-sig"))
+                    except UnicodeDecodeError:
+                        try:
+                            line = normalise(_decode_legacy(raw))
+                        except InputFileError as e:
+                            yield Skipped(f"{path}:{n}", f"line {n}: {e}")
+                            continue
+                    yield _json_line(path, n, line, source)
+    except InputFileError as e:
+        yield Skipped(str(path), str(e))
+    except OSError as e:
+        yield Skipped(str(path), f"cannot read the file ({e.strerror}); check its permissions")
+
+
+def _json_line(path: Path, n: int, line: str, source: str) -> Article | Skipped:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as e:
+        return Skipped(f"{path}:{n}", f"line {n}: malformed JSON ({e.msg}, column {e.colno}); fix or remove that line")
+    except RecursionError:
+        return Skipped(f"{path}:{n}", f"line {n}: JSON nested too deeply to read; flatten or remove that line")
+    return _record_or_skip(record, path, n, "line", source)
+
+
 def _json_articles(path: Path, text: str, source: str, lines: bool) -> Iterator[Article | Skipped]:
     if lines:
         for n, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield Skipped(f"{path}:{n}", f"line {n}: malformed JSON ({e.msg}, column {e.colno}); fix or remove that line")
-                continue
-            except RecursionError:
-                yield Skipped(f"{path}:{n}", f"line {n}: JSON nested too deeply to read; flatten or remove that line")
-                continue
-            yield _record_or_skip(record, path, n, "line", source)
+            if line.strip():
+                yield _json_line(path, n, line, source)
         return
     try:
         data = json.loads(text)

@@ -13,7 +13,7 @@ from tests.helpers import SEED_QUESTION, SEEDS, free_port, run_newsbot
 
 ANSWER_KEYS = {"question", "answer", "abstained", "backend", "citations"}
 CITATION_KEYS = {"n", "article_id", "title", "source", "url", "published_at", "sentence_index", "quote", "path",
-                 "story_id", "also_reported_by"}
+                 "story_id", "also_reported_by", "updated_at"}
 SEED_TEXT = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
 ANSI = re.compile(r"\x1b[\[\]]")
 
