@@ -46,12 +46,12 @@ class LexicalIndex:
             self._by_no.pop(no, None)
             self._ts.pop(no, None)
             self._title_terms.pop(no, None)
-        for no, aid, title, source, url, published, author, keys, n, ts, title_terms in changed:
+        for no, aid, title, source, url, published, author, keys, n, ts, title_terms, updated in changed:
             key_list = _keys(keys)
             self._by_no[no] = ArticleInfo(
                 id=aid, title=title or "", source=source or "", url=url or "", published_at=published or "",
                 author=author or "", key=key_list[0] if len(key_list) == 1 else (keys if key_list else ""),
-                n_sentences=int(n or 0),
+                n_sentences=int(n or 0), updated_at=updated or "",
             )
             self._ts[no] = int(ts)
             self._title_terms[no] = tuple((title_terms or "").split())

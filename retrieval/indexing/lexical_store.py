@@ -176,6 +176,8 @@ class LexicalStore:
         with _write(conn):
             for statement in _DDL.replace("USING FTS", f"USING {FTS_MODULE}").strip().split(";\n"):
                 conn.execute(statement)  # idempotent (IF NOT EXISTS); executescript would commit
+            if "updated_at" not in {row[1] for row in conn.execute("PRAGMA table_info(articles)")}:
+                conn.execute("ALTER TABLE articles ADD COLUMN updated_at TEXT")  # a file from before corrections
             schema = self._meta(conn, "schema")
             if schema not in (None, SCHEMA):
                 log.warning("rebuilding the lexical index %s (made by another version)", self.path)
@@ -229,7 +231,7 @@ class LexicalStore:
         """Articles added or changed after generation `gen`, and the numbers of those deleted."""
         conn = self.db()
         changed = conn.execute(
-            "SELECT no, id, title, source, url, published_at, author, keys, n_sentences, ts, title_terms "
+            "SELECT no, id, title, source, url, published_at, author, keys, n_sentences, ts, title_terms, updated_at "
             "FROM articles WHERE gen > ?",
             (gen,),
         ).fetchall()
@@ -288,10 +290,10 @@ class LexicalStore:
                 title_terms = tokenize(info.title)
                 cur = conn.execute(
                     "INSERT INTO articles (id, title, source, url, published_at, author, keys, n_sentences, ts,"
-                    " title_terms, gen) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " title_terms, gen, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (info.id, info.title, info.source, info.url, info.published_at, info.author,
                      json.dumps(keys_of(info)), len(sentences), timestamp(info.published_at),
-                     " ".join(title_terms), gen),
+                     " ".join(title_terms), gen, info.updated_at),
                 )
                 base = int(cur.lastrowid) << ROW_SHIFT
                 srows, frows = [], []

@@ -187,3 +187,21 @@ def test_a_python_without_fts5_is_one_line_saying_what_to_do(settings, embedding
     with pytest.raises(ConfigError, match="has no fts5_not_built_in full-text module.*use a Python built with") as err:
         NewsIndex.open(settings, embeddings=embeddings)
     assert "\n" not in str(err.value)
+
+
+def test_a_lexical_file_from_before_corrections_gets_the_updated_at_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE articles (no INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, title TEXT, source TEXT,"
+        " url TEXT, published_at TEXT, author TEXT, keys TEXT, n_sentences INTEGER, ts INTEGER, title_terms TEXT,"
+        " gen INTEGER NOT NULL)"
+    )
+    old.execute("INSERT INTO articles (id, title, gen) VALUES ('a1', 'Kept', 1)")
+    old.commit()
+    old.close()
+    store = LexicalStore(path)
+    changed, _ = store.articles_since(-1)
+    assert [(row[1], row[2], row[-1]) for row in changed] == [("a1", "Kept", None)]
