@@ -16,8 +16,8 @@ Citation markers: answers carry `[n]` markers (`MARKER`, which also accepts "[1,
 
 from __future__ import annotations
 
-import json
 import importlib.util
+import json
 import re
 import sys
 import threading
