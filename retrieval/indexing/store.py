@@ -223,7 +223,8 @@ class NewsIndex:
     ) -> IngestReport:
         """Store articles idempotently; a new text under a known key replaces that key's old article.
 
-        `progress(article, n_sentences)` is called once per input article (0 for unchanged ones).
+        `progress(article, n_sentences)` is called once per input article when it is settled: after
+        its batch is embedded and stored (0 sentences for unchanged, duplicate and empty ones).
         """
         report = IngestReport()
         with self._write_lock, storage_errors(self.settings, self.location):
@@ -255,6 +256,8 @@ class NewsIndex:
                 sentences = split_sentences(aid, article.text)
                 if not sentences:
                     report.skipped.append(Skipped(article.key or aid, "no sentences in the text; check the file's content"))
+                    if progress:
+                        progress(article, 0)
                     continue
                 item = _Pending(article, sentences, [article.key] if article.key else [])
                 if old is not None:
@@ -264,13 +267,11 @@ class NewsIndex:
                     by_key[article.key] = aid
                 batch.append(item)
                 pending[aid] = item
-                if progress:
-                    progress(article, len(sentences))
                 if len(batch) >= WRITE_BATCH_ARTICLES:
-                    self._write_batch(batch, records, report)
+                    self._write_batch(batch, records, report, progress)
                     batch, pending = [], {}
             if batch:
-                self._write_batch(batch, records, report)
+                self._write_batch(batch, records, report, progress)
             book.flush(self.articles)
             if report.added or report.replaced or report.deleted or report.duplicates:
                 self._bump_version()
@@ -342,7 +343,7 @@ class NewsIndex:
             return
         book.add(aid, key)
 
-    def _write_batch(self, batch: list[_Pending], records: dict, report: IngestReport) -> None:
+    def _write_batch(self, batch: list[_Pending], records: dict, report: IngestReport, progress=None) -> None:
         # A full disk in the middle of a write damages Chroma's files: check before embedding.
         check_space(self.settings, sum(len(p.sentences) for p in batch))
         prepared = prepare_batch(
@@ -399,6 +400,8 @@ class NewsIndex:
         self._upsert(self.sentences, s_ids, np.concatenate(s_vecs) if s_vecs else np.zeros((0, 0)), s_docs, s_meta)
         self._upsert(self.chunks, c_ids, np.asarray(c_vecs), c_docs, c_meta)
         self.articles.update(ids=art_ids, metadatas=[{**m, "status": "complete"} for m in art_meta])
+        for item in batch if progress else ():
+            progress(item.article, len(item.sentences))
 
     @staticmethod
     def _upsert(collection, ids, vectors, docs, metas) -> None:
