@@ -61,3 +61,14 @@ def test_registered_short_helps_match_the_commands():
 def test_unknown_command_is_one_clear_line():
     proc = subprocess.run([sys.executable, "-m", "bot", "akk", "x"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 2 and "No such command 'akk'" in proc.stderr
+
+
+def test_engine_and_library_entry_points_import_no_heavy_module():
+    """Front ends import these at start-up; the index, model and chain load on first use."""
+    code = ("import sys, retrieval, retrieval.engine, retrieval.types, retrieval.text, retrieval.settings, "
+            "retrieval.errors; print(' '.join(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(proc.stdout.split())
+    assert "retrieval.engine" in modules
+    assert not _heavy(modules)
