@@ -16,18 +16,39 @@ Citation markers: answers carry `[n]` markers (`MARKER`, which also accepts "[1,
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 import threading
 import unicodedata
-
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 # ---------------------------------------------------------------------------------------------
 # Retrieval terms
 
+def _bm25s_stopwords() -> tuple[str, ...]:
+    """bm25s's English stop list, read without importing the bm25s package (numpy and scipy: ~0.2 s).
+
+    `bm25s/stopwords.py` is plain data; this module is imported by every command, `--help` included.
+    """
+    if "bm25s.stopwords" not in sys.modules:
+        package = importlib.util.find_spec("bm25s")
+        folder = (package.submodule_search_locations or [None])[0] if package else None
+        spec = importlib.util.spec_from_file_location("_newsbot_bm25s_stopwords", f"{folder}/stopwords.py") if folder else None
+        if spec is not None and spec.loader is not None:
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+                return tuple(module.STOPWORDS_EN_PLUS)
+            except (OSError, AttributeError, SyntaxError, ImportError):
+                pass  # another layout: the ordinary import below
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return tuple(STOPWORDS_EN_PLUS)
+
+
 # Words that carry no topic: dropped from the lexical query and from coverage.
-STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(
+STOPWORDS = frozenset(_bm25s_stopwords()) | frozenset(
     ["also", "would", "could", "said", "says", "say", "one", "us", "yet", "whose", "according", "mr", "mrs", "ms", "get", "got", "tell", "told", "know", "many", "much", "please", "article", "articles", "news", "report", "reported"]
 )
 _TOKEN = re.compile(r"\w+(?:['’.]\w+)*", re.UNICODE)

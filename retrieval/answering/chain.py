@@ -16,12 +16,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from retrieval.answering.answerers import NO_ANSWER, Answerer, AnswererUnavailable, make_answerer
 from retrieval.answering.answerers.extractive import ExtractiveAnswerer
-from retrieval.answering.answerers.llm import LLMAnswerer
 from retrieval.answering.citations import (
     CitationValidator,
     Embed,
@@ -37,6 +35,9 @@ from retrieval.settings import Settings
 from retrieval.types import Answer, Citation, Hit, SearchFilters
 
 if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from retrieval.answering.answerers.llm import LLMAnswerer
     from retrieval.answering.search import Searcher
     from retrieval.indexing.store import NewsIndex
 
@@ -110,7 +111,11 @@ class AnswerPipeline:
         self.extractive = ExtractiveAnswerer(load_model(settings.ranker_model))  # the default, every backend's fallback
         self.answerer: Answerer = make_answerer(settings, llm)
         # Only a chat model can rewrite follow-ups; without one, condense_question does.
-        self.llm = self.answerer if isinstance(self.answerer, LLMAnswerer) else None
+        self.llm: LLMAnswerer | None = None
+        if not isinstance(self.answerer, ExtractiveAnswerer):  # the LLM layer is imported only for LLM backends
+            from retrieval.answering.answerers.llm import LLMAnswerer
+
+            self.llm = self.answerer if isinstance(self.answerer, LLMAnswerer) else None
         self.chain: Runnable = (
             RunnableLambda(self._check, name="check")
             | RunnableLambda(self._condense, name="condense")

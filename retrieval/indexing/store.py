@@ -231,7 +231,8 @@ class NewsIndex:
     ) -> IngestReport:
         """Store articles idempotently; a new text under a known key replaces that key's old article.
 
-        `progress(article, n_sentences)` is called once per input article (0 for unchanged ones).
+        `progress(article, n_sentences)` is called once per input article when it is settled: after
+        its batch is embedded and stored (0 sentences for unchanged, duplicate and empty ones).
         """
         report = IngestReport()
         with self._write_lock, storage_errors(self.settings, self.location):
@@ -275,6 +276,8 @@ class NewsIndex:
             sentences = split_sentences(aid, article.text)
             if not sentences:
                 report.skipped.append(Skipped(key or aid, "no sentences in the text; check the file's content"))
+                if progress:
+                    progress(article, 0)
                 continue
             item = _Pending(article, sentences, [key] if key else [])
             if old is not None:
@@ -284,10 +287,8 @@ class NewsIndex:
                 owners[key] = aid
             batch.append(item)
             pending[aid] = item
-            if progress:
-                progress(article, len(sentences))
         if batch:
-            self._write_batch(batch, report)
+            self._write_batch(batch, report, progress)
         self.keys.flush()
 
     def delete_article(self, article_id: str) -> bool:
@@ -344,7 +345,7 @@ class NewsIndex:
             self._delete(aid)
             known.discard(aid)
 
-    def _write_batch(self, batch: list[_Pending], report: IngestReport) -> None:
+    def _write_batch(self, batch: list[_Pending], report: IngestReport, progress=None) -> None:
         # A full disk in the middle of a write damages Chroma's files: check before embedding.
         check_space(self.settings, sum(len(p.sentences) for p in batch))
         prepared = prepare_batch(
@@ -407,6 +408,8 @@ class NewsIndex:
         self.keys.flush()  # before "complete": a crash until then is undone by _recover() with the keys
         self.lexical.add(lexical)  # ... and in the lexical index too
         self.articles.update(ids=art_ids, metadatas=[{**m, "status": "complete"} for m in art_meta])
+        for item in batch if progress else ():
+            progress(item.article, len(item.sentences))
 
     @staticmethod
     def _upsert(collection, ids, vectors, docs, metas) -> None:

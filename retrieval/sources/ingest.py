@@ -17,22 +17,12 @@ from tqdm import tqdm
 
 from retrieval.errors import FetchError, NewsbotError
 from retrieval.settings import Settings
-from retrieval.sources.files import article_from_html, iter_articles
+from retrieval.sources.files import article_from_html, count_inputs, iter_articles
 from retrieval.sources.web import Fetcher, FetchResult, canonical_url, check_url, looks_like_feed_text, open_fetcher
 from retrieval.types import Article, IngestReport, Skipped
 
 if TYPE_CHECKING:  # chromadb is slow to import; `feeds list/add/remove` load this module and never need it
     from retrieval.indexing.store import NewsIndex
-
-
-def _count_files(paths: Iterable[Path]) -> int | None:
-    total = 0
-    for p in paths:
-        if p.is_dir():
-            total += sum(1 for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.parts))
-        elif p.exists():
-            total += 1
-    return total or None
 
 
 def ingest_paths(
@@ -51,12 +41,21 @@ def ingest_paths(
     show = sys.stderr.isatty() if progress is None else progress
     skipped: list[Skipped] = []
     seen_keys: set[str] = set()
-    bar = tqdm(total=_count_files(paths) if show else None, unit="article", disable=not show, dynamic_ncols=True)
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    # Articles advance the bar when stored (a write batch at a time), so the rate shown is the
+    # average since the start (smoothing=0), not the burst of one batch.
+    bar = tqdm(total=(count_inputs(paths, max_bytes) or None) if show else None, unit="article",
+               disable=not show, dynamic_ncols=True, smoothing=0)
     started = time.perf_counter()
     sentences = 0
+    read = 0
 
     def articles():
-        for item in iter_articles(paths, max_bytes=int(settings.max_file_mb * 1024 * 1024)):
+        nonlocal read
+        for item in iter_articles(paths, max_bytes=max_bytes):
+            read += 1
+            if bar.total is not None and read > bar.total:  # a JSON file holding a list of articles
+                bar.total = read
             if isinstance(item, Skipped):
                 skipped.append(item)
                 bar.update(1)

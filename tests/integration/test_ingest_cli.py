@@ -92,10 +92,11 @@ def test_sigkill_half_way_then_rerun_leaves_a_complete_index(tmp_path):
         [sys.executable, "-m", "bot", "ingest", "--progress", str(corpus)],
         cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
     )
-    # tqdm redraws "N/total" on stderr; kill once the first write batch is stored and the next is under way
+    # tqdm redraws "N/total" on stderr as articles are stored; kill once the first write batch is
+    # stored, while the next one is being embedded
     seen, buf = 0, b""
     deadline = time.monotonic() + 240
-    while seen < WRITE_BATCH_ARTICLES + 20 and time.monotonic() < deadline and proc.poll() is None:
+    while seen < WRITE_BATCH_ARTICLES and time.monotonic() < deadline and proc.poll() is None:
         buf += os.read(proc.stderr.fileno(), 256)
         for part in buf.replace(b"\r", b"\n").split(b"\n"):
             head = part.split(f"/{len(files)}".encode())[0].split(b"|")[-1].strip()

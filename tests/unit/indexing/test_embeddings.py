@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from retrieval.indexing.embeddings import NewsbotEmbeddingFunction
+from retrieval.indexing.embeddings import MAX_BATCH_TOKENS, MAX_TOKENS, NewsbotEmbeddingFunction
 
 
 def test_unit_norm_384_dims(embeddings):
@@ -25,6 +25,25 @@ def test_length_sorted_batches_keep_input_order(embeddings):
     batched = embeddings.encode(texts)
     single = np.vstack([embeddings.encode([t]) for t in texts])
     np.testing.assert_allclose(batched, single, atol=1e-4)
+
+
+def test_batches_are_capped_by_rows_and_tokens(embeddings):
+    """Long texts run in smaller batches (ONNX memory grows with rows x width); short ones 32 at a time."""
+    lengths = [12] * 100 + [MAX_TOKENS] * 20 + [100] * 30 + [MAX_BATCH_TOKENS * 2]
+    batches = list(embeddings.batches(lengths))
+    assert sorted(i for rows in batches for i in rows) == list(range(len(lengths)))
+    for rows in batches:
+        width = max(lengths[i] for i in rows)
+        assert len(rows) <= embeddings.batch_size
+        assert len(rows) == 1 or len(rows) * width <= MAX_BATCH_TOKENS
+    assert max(len(rows) for rows in batches) == embeddings.batch_size  # short texts still fill a batch
+    assert any(len(rows) == MAX_BATCH_TOKENS // MAX_TOKENS for rows in batches)
+
+
+def test_token_capped_batches_embed_like_single_texts(embeddings):
+    long_text = " ".join(["The council voted on the harbour budget after a long debate about ferries."] * 30)
+    texts = [long_text + f" Item {i}." for i in range(10)] + ["short one", "another short sentence"]
+    np.testing.assert_allclose(embeddings.encode(texts), np.vstack([embeddings.encode([t]) for t in texts]), atol=1e-4)
 
 
 def test_langchain_interface(embeddings):
