@@ -23,14 +23,14 @@ COMMANDS = {
     "delete": ("bot.cli.index:delete", "Remove articles (with all their sentences and chunks) by id."),
     "digest": (
         "bot.cli.digest:digest",
-        "The top stories of a window, ranked by how many sources report them, each with cited sentences.",
+        "The top stories of the window, ranked by how many sources report them and how recent they are, each with one or two cited sentences.",
     ),
     "feeds": ("bot.cli.feeds:feeds", "Follow RSS and Atom feeds and keep the index up to date with them."),
     "eval": (
         "bot.cli.eval:eval_command",
         "Evaluate retrieval and citations on a dataset (HotpotQA, MultiHop-RAG, SQuAD 2.0, BEIR, JSONL).",
     ),
-    "feedback": ("bot.cli.feedback:feedback", "Readers' 👍 / 👎 on answers: rates, and an eval set made from them."),
+    "feedback": ("bot.cli.feedback:feedback", "Readers' 👍 / 👎 on answers (Discord buttons, `/good` and `/bad` in `newsbot chat`)."),
     "discord": (
         "bot.cli.discord:discord_command",
         "Run the Discord bot: /ask, mentions (answered in a thread), DMs, /sources, /stats, /ingest, /feeds.",

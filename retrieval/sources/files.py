@@ -98,32 +98,6 @@ def iter_articles(paths: Iterable[str | os.PathLike], max_bytes: int) -> Iterato
             yield Skipped(str(given), "no such file or folder; check the path")
 
 
-def count_inputs(paths: Iterable[str | os.PathLike], max_bytes: int) -> int:
-    """About how many items `iter_articles` will yield for these paths (a progress bar's total).
-
-    One per file, one per non-blank line of a JSONL file (not parsed: a JSON list counts once).
-    The same walk as reading, so only hidden names *inside* a given folder are left out: a path
-    given as `../news` or `./seeds` is counted like any other.
-    """
-    total = 0
-    for given in paths:
-        path = Path(given)
-        files = _walk(path, []) if path.is_dir() else [path] if path.exists() else []
-        for file in files:
-            total += _jsonl_lines(file, max_bytes) if file.suffix.lower() == ".jsonl" else 1
-    return total
-
-
-def _jsonl_lines(path: Path, max_bytes: int) -> int:
-    try:
-        if not path.is_file() or path.stat().st_size > max_bytes:
-            return 1
-        with path.open("rb") as f:
-            return max(1, sum(1 for line in f if line.strip()))
-    except OSError:
-        return 1
-
-
 def _walk(folder: Path, errors: list[OSError]) -> Iterator[Path]:
     """Files under `folder` in a deterministic order, skipping hidden files and folders."""
     for root, dirs, files in os.walk(folder, onerror=errors.append):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from tqdm import tqdm
 
 from retrieval.errors import FetchError, NewsbotError
 from retrieval.settings import Settings
-from retrieval.sources.files import article_from_html, count_inputs, iter_articles
+from retrieval.sources.files import _walk, article_from_html, iter_articles
 from retrieval.sources.web import Fetcher, FetchResult, canonical_url, check_url, looks_like_feed_text, open_fetcher
 from retrieval.types import Article, IngestReport, Skipped
 
@@ -125,3 +126,29 @@ def article_from_page(result: FetchResult, key: str) -> Article | None:
     if not article.source:
         article = replace(article, source=urlsplit(result.final_url).hostname or "")
     return article
+
+
+def count_inputs(paths: Iterable[str | os.PathLike], max_bytes: int) -> int:
+    """About how many items `iter_articles` will yield for these paths (a progress bar's total).
+
+    One per file, one per non-blank line of a JSONL file (not parsed: a JSON list counts once).
+    The same walk as reading, so only hidden names *inside* a given folder are left out: a path
+    given as `../news` or `./seeds` is counted like any other.
+    """
+    total = 0
+    for given in paths:
+        path = Path(given)
+        files = _walk(path, []) if path.is_dir() else [path] if path.exists() else []
+        for file in files:
+            total += _jsonl_lines(file, max_bytes) if file.suffix.lower() == ".jsonl" else 1
+    return total
+
+
+def _jsonl_lines(path: Path, max_bytes: int) -> int:
+    try:
+        if not path.is_file() or path.stat().st_size > max_bytes:
+            return 1
+        with path.open("rb") as f:
+            return max(1, sum(1 for line in f if line.strip()))
+    except OSError:
+        return 1

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from retrieval.sources.files import count_inputs
+from retrieval.sources.ingest import count_inputs
 from tests.helpers import REPO
 
 
