@@ -473,7 +473,7 @@ class Engine:
             if self._feedback is None:
                 from retrieval.feedback import FeedbackStore
 
-                self._feedback = FeedbackStore(self.settings.data_dir)
+                self._feedback = FeedbackStore(self.settings.data_dir, enabled=self.settings.feedback)
             return self._feedback
 
     def new_answer_id(self) -> str:

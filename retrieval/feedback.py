@@ -80,7 +80,8 @@ def _one_line(text: str, limit: int) -> str:
 class FeedbackStore:
     """The feedback database of one data dir; a connection per call, so any thread may use it."""
 
-    def __init__(self, data_dir: Path | str) -> None:
+    def __init__(self, data_dir: Path | str, enabled: bool = True) -> None:
+        self.enabled = enabled  # NEWSBOT_FEEDBACK=off: votes are refused, nothing is stored
         self.folder = Path(data_dir)
         self.path = self.folder / DB_NAME
         self.salt_path = self.folder / SALT_NAME
@@ -155,6 +156,8 @@ class FeedbackStore:
         front_end: str = "",
     ) -> FeedbackVote:
         """Store one reader's vote on one answer (a repeat replaces it); `answer` None = only `seen_text` is known."""
+        if not self.enabled:
+            raise ConfigError("readers' feedback is turned off (NEWSBOT_FEEDBACK=off); set NEWSBOT_FEEDBACK=on to store votes")
         answer_id = str(answer_id or "").strip()
         if not _ANSWER_ID.fullmatch(answer_id):
             raise QuestionError("that feedback names no valid answer id (letters, digits, - or _); ask again and vote on the new answer")

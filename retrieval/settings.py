@@ -72,6 +72,9 @@ class Settings:
     timezone: str = "UTC"  # an IANA name ("Europe/London") for digest_at
     digest_since: str = "24h"  # the window of the scheduled digest
     digest_stories: int = 8  # stories in the scheduled digest
+    # Readers' 👍 / 👎 (Discord buttons, chat /good /bad), stored with a salted hash of the user id;
+    # off: no buttons, /good and /bad say it is off, nothing is stored.
+    feedback: bool = True
 
     # -- feeds ---------------------------------------------------------------------------
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"

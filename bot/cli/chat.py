@@ -120,6 +120,9 @@ class ChatSession:
 
     def rate(self, good: bool, note: str) -> None:
         """`/good` or `/bad [what was wrong]` on the last answer; a second one changes the vote."""
+        if not self.engine.settings.feedback:
+            self._error("readers' feedback is turned off (NEWSBOT_FEEDBACK=off); set NEWSBOT_FEEDBACK=on to rate answers")
+            return
         if self.last is None:
             self._error("no answer to rate yet: ask a question first")
             return

@@ -42,7 +42,7 @@ def _table(title: str, rows: tuple[FeedbackRate, ...]) -> list[str]:
 def stats_text(s: FeedbackStats) -> str:
     if not s.good + s.bad:
         return "No feedback yet: readers rate answers with 👍 / 👎 in Discord or /good and /bad in `newsbot chat`."
-    head = (f"{s.good + s.bad} votes on {s.answers} answers: {_percent(s.rate)} 👍 ({s.good} 👍, {s.bad} 👎), "
+    head = (f"{s.good + s.bad} vote{'' if s.good + s.bad == 1 else 's'} on {s.answers} answer{'' if s.answers == 1 else 's'}: {_percent(s.rate)} 👍 ({s.good} 👍, {s.bad} 👎), "
             f"{s.notes} note{'s' if s.notes != 1 else ''} on what was wrong")
     if s.unknown_answers:
         head += f"; {s.unknown_answers} rated after a restart (only their text is known)"

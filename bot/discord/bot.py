@@ -217,7 +217,8 @@ class NewsBot(commands.AutoShardedBot):
         groups = pack_embeds(sources_embeds(answer)) if answer.citations else []
         for text in texts[:-1]:
             await send(content=text, allowed_mentions=NO_MENTIONS)
-        extra: dict[str, Any] = {"view": vote_row(key, sources=bool(groups))}
+        row = vote_row(key, sources=bool(groups), votes=self.settings.feedback)
+        extra: dict[str, Any] = {"view": row} if row is not None else {}
         if groups:
             extra["embeds"] = groups[0]
         await send(content=texts[-1], allowed_mentions=NO_MENTIONS, **extra)

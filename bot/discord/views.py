@@ -79,14 +79,16 @@ class SourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"newsbo
         await bot.send_sources(interaction, answer)
 
 
-def vote_row(key: str, *, sources: bool) -> discord.ui.View:
-    """The buttons under an answer: Show sources (when it cites any), 👍, 👎."""
+def vote_row(key: str, *, sources: bool, votes: bool = True) -> discord.ui.View | None:
+    """The buttons under an answer: Show sources (when it cites any), 👍, 👎 (unless feedback is off);
+    None when that leaves none."""
     view = discord.ui.View(timeout=None)
     if sources:
         view.add_item(SourcesButton(key))
-    view.add_item(VoteButton(key, good=True))
-    view.add_item(VoteButton(key, good=False))
-    return view
+    if votes:
+        view.add_item(VoteButton(key, good=True))
+        view.add_item(VoteButton(key, good=False))
+    return view if view.children else None
 
 
 async def record_vote(interaction: discord.Interaction, key: str, good: bool, note: str = ""):

@@ -162,3 +162,21 @@ def test_a_private_no_answer_can_be_rated_too(monkeypatch, engine, settings):
     ((question, _, known, abstained, *_),) = votes(settings)
     assert (question, known, abstained) == ("What is the boiling point of tungsten?", 1, 1)
     assert engine.feedback_records()[0]["kind"] == "unanswerable"
+
+
+def test_feedback_turned_off_shows_no_vote_buttons(monkeypatch, engine, settings):
+    off = settings.with_(feedback=False)
+    engine = Engine(off, index=engine.index)
+
+    async def scenario(w: World):
+        f = w.fake
+        inter = await f.slash("ask", w.alice, w.channel, {"question": SEED_QUESTION})
+        await f.wait_for(lambda: _done(inter))
+        assert "88" in inter.original["content"]
+        assert list(buttons(inter.original)) == ["Show sources"]  # sources stay; no 👍 / 👎
+        private = await f.slash("ask", w.alice, w.channel, {"question": "Who won the 2030 World Cup?"})
+        await f.wait_for(lambda: _done(private))
+        assert not [r for r in f.requests if r.status >= 400]
+
+    run_scenario(monkeypatch, engine, off, scenario)
+    assert not (off.data_dir / "feedback.sqlite3").exists()

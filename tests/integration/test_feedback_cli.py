@@ -74,3 +74,14 @@ def test_feedback_commands_on_a_fresh_data_dir_and_bad_output(tmp_path):
     assert res.returncode == 1 and res.stderr.startswith("error: cannot write") and "Traceback" not in res.stderr
     res = run_newsbot("feedback", "export", "--format", "csv", data_dir=data)
     assert res.returncode == 2 and "'csv' is not 'jsonl'" in res.stderr
+
+
+def test_chat_with_feedback_turned_off_says_so_in_one_line_and_stores_nothing(tmp_path):
+    data = tmp_path / "data"
+    chat = run_newsbot("chat", data_dir=data, input="\n".join([SEED_QUESTION, "/good", "/bad wrong"]) + "\n",
+                       env={"NEWSBOT_FEEDBACK": "off"})
+    assert chat.returncode == 0, chat.stderr
+    assert "88" in chat.stdout and "Thanks" not in chat.stdout
+    errors = [ln for ln in chat.stderr.splitlines() if ln.startswith("error:")]
+    assert errors == ["error: readers' feedback is turned off (NEWSBOT_FEEDBACK=off); set NEWSBOT_FEEDBACK=on to rate answers"] * 2
+    assert not (data / "feedback.sqlite3").exists()

@@ -199,3 +199,17 @@ def test_the_store_survives_a_sigkill_mid_write(tmp_path):
     assert rows(store, "SELECT COUNT(*) FROM answers") == [(len(stored),)]  # no answer without its vote
     assert store.record("after1", "u:x", True, answer=answer()).outcome == "new"  # and it takes new votes
 
+
+
+def test_feedback_turned_off_refuses_votes_in_one_line_and_stores_nothing(tmp_path):
+    from retrieval.engine import Engine
+    from retrieval.errors import ConfigError
+    from retrieval.settings import Settings
+
+    settings = Settings.from_mapping({"NEWSBOT_DATA_DIR": str(tmp_path), "NEWSBOT_FEEDBACK": "off"})
+    assert settings.feedback is False
+    engine = Engine(settings)
+    with pytest.raises(ConfigError, match=r"NEWSBOT_FEEDBACK=on") as caught:
+        engine.record_feedback("a1b2c3d4e5f6", "chat:me", True, seen_text="An answer.")
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "feedback.sqlite3").exists() and not (tmp_path / "feedback.salt").exists()

@@ -94,7 +94,7 @@ class Questions(commands.Cog):
         if answer.abstained:
             # Nothing to share with the channel: tell only the asker.
             key = self.bot.answers.add(interaction.channel_id or 0, answer)
-            await self._private(interaction, "\n\n".join(answer_messages(answer)), vote_row(key, sources=False))
+            await self._private(interaction, "\n\n".join(answer_messages(answer)), vote_row(key, sources=False, votes=self.bot.settings.feedback))
             return
         await self.bot.send_answer(interaction.followup.send, answer, interaction.channel_id or 0)
 
