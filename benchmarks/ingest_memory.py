@@ -40,13 +40,14 @@ args = parser.parse_args()
 sys.path.insert(0, str(args.code.resolve()))
 
 import retrieval.sources.ingest as ingest_module  # noqa: E402
+from retrieval.indexing.embeddings import EncoderEmbeddings  # noqa: E402
 from retrieval.indexing.store import NewsIndex  # noqa: E402
 from retrieval.settings import Settings  # noqa: E402
 
 WORDS = "harbour council ferry storm school roof budget election minister river bridge market strike union".split()
 
 
-class StandInEmbeddings:
+class StandInEmbeddings(EncoderEmbeddings):
     """NOT a language model: deterministic unit vectors from a CRC of each text, for memory runs only."""
 
     def __init__(self, dim: int) -> None:
@@ -58,12 +59,6 @@ class StandInEmbeddings:
             out[i] = np.random.default_rng(zlib.crc32(t.encode())).standard_normal(self.dim)
         out /= np.linalg.norm(out, axis=1, keepdims=True)
         return out
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
 
 
 def make_jsonl(n: int) -> Path:

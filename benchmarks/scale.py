@@ -53,7 +53,7 @@ SOURCES = ("Wire North", "Wire South", "Wire East", "Wire West", "Wire Central")
 DEFAULT_SIZES = (2000, 20000, 100000, 200000)
 
 
-class StandInEmbeddings:
+class StandInEmbeddings(embedding_backends.EncoderEmbeddings):
     """Signed feature hashing of lower-cased words into 384 dimensions, L2-normalised. Not a model."""
 
     name = STANDIN
@@ -72,15 +72,6 @@ class StandInEmbeddings:
         out /= np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
         self.seconds += time.perf_counter() - t
         return out
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self.encode(list(texts))
 
 
 def _use_standin() -> StandInEmbeddings:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import discord
 
+from bot.discord.render import NO_MENTIONS, split_message
 from retrieval.types import Answer
 
 log = logging.getLogger("newsbot.discord")
@@ -152,3 +153,15 @@ class WhatWasWrong(discord.ui.Modal, title="What was wrong with this answer?"):
             return
         await interaction.response.send_message(
             "Thanks: your 👎 and note are stored." if vote.note else "Thanks: your 👎 is stored.", ephemeral=True)
+
+
+async def reply_privately(interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
+    """Replace the public "thinking..." with a reply only the asker sees (`view` under its last part)."""
+    try:
+        await interaction.delete_original_response()
+    except discord.HTTPException:
+        pass
+    chunks = split_message(text)
+    for i, chunk in enumerate(chunks, 1):
+        extra = {"view": view} if view is not None and i == len(chunks) else {}
+        await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)

@@ -110,9 +110,9 @@ def corroborate(answer: Answer, index) -> tuple[str, Answer]:
     sentence (returned too, to be streamed after the answer's own text)."""
     if answer.abstained or not answer.citations:
         return "", answer
-    by_id = {aid: info for aid in dict.fromkeys(c.article_id for c in answer.citations) if (info := index.get_article(aid))}
+    by_id = index.get_articles(c.article_id for c in answer.citations)
     stories: dict[str, list[ArticleInfo]] = {}
-    for a in index.story_articles(info.story_id for info in by_id.values()):
+    for a in index.get_articles((), story_ids=(info.story_id for info in by_id.values())).values():
         if a.story_id:
             stories.setdefault(a.story_id, []).append(a)
     cited = {(c.article_id, c.sentence_index): c.n for c in answer.citations}

@@ -42,7 +42,25 @@ def _tokenizer_file() -> Path:
     return Path(blingfire.__file__).parent / "bert_base_tok.bin"
 
 
-class MiniLMEmbeddings(Embeddings):
+class EncoderEmbeddings(Embeddings):
+    """LangChain `Embeddings` over one `encode(texts) -> unit vectors [n, dims]` (symmetric models:
+    a query is embedded like a text). Subclasses give `encode`, `name` and `dims`."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several queries in one model run."""
+        return self.encode(list(texts))
+
+
+class MiniLMEmbeddings(EncoderEmbeddings):
     """all-MiniLM-L6-v2 int8 on onnxruntime: 384-dim, L2-normalised, mean-pooled over the mask."""
 
     name = DEFAULT_EMBEDDINGS
@@ -106,18 +124,8 @@ class MiniLMEmbeddings(Embeddings):
             out[rows] = pooled
         return out
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Several queries in one model run (the model is symmetric: a query is embedded like a text)."""
-        return self.encode(list(texts))
-
-
-class LangChainEmbeddings(Embeddings):
+class LangChainEmbeddings(EncoderEmbeddings):
     """Any LangChain `Embeddings` with the `.encode()` / `.name` interface newsbot uses."""
 
     def __init__(self, inner: Embeddings, name: str) -> None:
@@ -132,9 +140,6 @@ class LangChainEmbeddings(Embeddings):
         arr /= np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
         self.dims = arr.shape[1]
         return arr
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         v = np.asarray(self.inner.embed_query(text), dtype=np.float32)

@@ -77,9 +77,22 @@ class KeyTable:
 
     def keys_of(self, article_id: str) -> list[str]:
         """Every key naming the article, saved or not, in the order they were stored."""
-        res = self.collection.get(where={"article_id": article_id}, include=["metadatas"])
-        keys = [m["key"] for m in res["metadatas"] if self._owner.get(m["key"], article_id) == article_id]
-        return keys + [k for k, a in self._owner.items() if a == article_id and k not in keys]
+        return self.keys_of_many([article_id]).get(article_id, [])
+
+    def keys_of_many(self, article_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Article id -> every key naming it, saved or not, in the order stored (one read for all)."""
+        ids = list(dict.fromkeys(article_ids))
+        out: dict[str, list[str]] = {a: [] for a in ids}
+        if not ids:
+            return out
+        where = {"article_id": {"$in": ids}} if len(ids) > 1 else {"article_id": ids[0]}
+        for m in self.collection.get(where=where, include=["metadatas"])["metadatas"]:
+            if self._owner.get(m["key"], m["article_id"]) == m["article_id"]:
+                out[m["article_id"]].append(m["key"])
+        for k, a in self._owner.items():
+            if a in out and k not in out[a]:
+                out[a].append(k)
+        return out
 
     def has_keys(self, article_id: str) -> bool:
         """True if any key still names the article (one bounded read, whatever its number of keys)."""

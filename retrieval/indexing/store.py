@@ -130,18 +130,18 @@ class NewsIndex:
         return sorted(infos, key=lambda a: (a.published_at or "", a.id))
 
     def get_article(self, article_id: str) -> ArticleInfo | None:
-        res = self.articles.get(ids=[article_id], include=["metadatas"])
-        if not res["ids"] or res["metadatas"][0].get("status") != "complete":
-            return None
-        return info_from_meta(res["ids"][0], res["metadatas"][0], self.keys.keys_of(article_id))
+        return self.get_articles([article_id]).get(article_id)
 
-    def story_articles(self, story_ids: Iterable[str]) -> list[ArticleInfo]:
-        """The stored articles of these stories (the story ids in Chroma are the truth, backfills included)."""
-        wanted = sorted({s for s in story_ids if s})
-        if not wanted:
-            return []
-        res = self.articles.get(where={"story_id": {"$in": wanted}}, include=["metadatas"])
-        return [info_from_meta(i, m, self.keys.keys_of(i)) for i, m in zip(res["ids"], res["metadatas"]) if m.get("status") == "complete"]
+    def get_articles(self, article_ids: Iterable[str], story_ids: Iterable[str] = ()) -> dict[str, ArticleInfo]:
+        """The complete articles among these ids, or (`story_ids`) of these stories: two reads for all."""
+        ids, stories = list(dict.fromkeys(article_ids)), sorted({s for s in story_ids if s})
+        if not ids and not stories:
+            return {}
+        find = {"ids": ids} if ids else {"where": {"story_id": {"$in": stories}}}
+        res = self.articles.get(**find, include=["metadatas"])
+        done = [(i, m) for i, m in zip(res["ids"], res["metadatas"]) if m.get("status") == "complete"]
+        keys = self.keys.keys_of_many(i for i, _ in done)
+        return {i: info_from_meta(i, m, keys[i]) for i, m in done}
 
     def get_article_text(self, article_id: str) -> str:
         res = self.articles.get(ids=[article_id], include=["documents"])

@@ -21,7 +21,8 @@ from discord.ext import commands, tasks
 
 from bot.discord.bot import NewsBot
 from bot.discord.policy import Busy
-from bot.discord.render import NO_MENTIONS, digest_messages, split_message
+from bot.discord.render import NO_MENTIONS, digest_messages
+from bot.discord.views import reply_privately
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger("newsbot.discord")
@@ -55,21 +56,13 @@ class Digests(commands.Cog):
             result = await self.bot.run_engine(
                 functools.partial(self.bot.engine.digest, since=since or "24h", topic=topic, n=DIGEST_STORIES))
         except (Busy, NewsbotError) as exc:
-            await self._private(interaction, BUSY_TEXT if isinstance(exc, Busy) else str(exc))
+            await reply_privately(interaction, BUSY_TEXT if isinstance(exc, Busy) else str(exc))
             return
         if not result.stories:
-            await self._private(interaction, result.note or "No story found.")
+            await reply_privately(interaction, result.note or "No story found.")
             return
         for chunk in digest_messages(result):
             await interaction.followup.send(chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True)
-
-    async def _private(self, interaction: discord.Interaction, text: str) -> None:
-        try:
-            await interaction.delete_original_response()
-        except discord.HTTPException:
-            pass
-        for chunk in split_message(text):
-            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # -- the schedule ---------------------------------------------------------------------------
 

@@ -18,9 +18,8 @@ from bot.discord.render import (
     latest_embeds,
     pack_embeds,
     source_matches,
-    split_message,
 )
-from bot.discord.views import vote_row
+from bot.discord.views import reply_privately, vote_row
 from retrieval.errors import NewsbotError
 
 log = logging.getLogger("newsbot.discord")
@@ -81,20 +80,17 @@ class Questions(commands.Cog):
             answer = await self.bot.answer(question, (), guild_id=interaction.guild_id,
                                            channel_id=interaction.channel_id or 0, kind="slash",
                                            source=source, since=since, until=until)
-        except Busy:
-            await self._private(interaction, BUSY_TEXT)
-            return
-        except NewsbotError as exc:
-            await self._private(interaction, str(exc))
+        except (Busy, NewsbotError) as exc:
+            await reply_privately(interaction, BUSY_TEXT if isinstance(exc, Busy) else str(exc))
             return
         except Exception:
             log.exception("answering failed (guild=%s channel=%s)", interaction.guild_id, interaction.channel_id)
-            await self._private(interaction, FAILED_TEXT)
+            await reply_privately(interaction, FAILED_TEXT)
             return
         if answer.abstained:
             # Nothing to share with the channel: tell only the asker.
             key = self.bot.answers.add(interaction.channel_id or 0, answer)
-            await self._private(interaction, "\n\n".join(answer_messages(answer)), vote_row(key, sources=False, votes=self.bot.settings.feedback))
+            await reply_privately(interaction, "\n\n".join(answer_messages(answer)), vote_row(key, sources=False, votes=self.bot.settings.feedback))
             return
         await self.bot.send_answer(interaction.followup.send, answer, interaction.channel_id or 0)
 
@@ -112,30 +108,16 @@ class Questions(commands.Cog):
         try:
             listing = await self.bot.run_engine(
                 functools.partial(self.bot.engine.latest, source=source, since=since, n=LATEST_STORIES))
-        except Busy:
-            await self._private(interaction, BUSY_TEXT)
-            return
-        except NewsbotError as exc:
-            await self._private(interaction, str(exc))
+        except (Busy, NewsbotError) as exc:
+            await reply_privately(interaction, BUSY_TEXT if isinstance(exc, Busy) else str(exc))
             return
         if not listing.headlines:
-            await self._private(interaction, listing.note or "No article matches.")
+            await reply_privately(interaction, listing.note or "No article matches.")
             return
         groups = pack_embeds(latest_embeds(listing))
         await interaction.followup.send(embeds=groups[0], allowed_mentions=NO_MENTIONS)
         for group in groups[1:]:
             await interaction.followup.send(embeds=group, allowed_mentions=NO_MENTIONS)
-
-    async def _private(self, interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
-        """Replace the public "thinking..." with a reply only the asker sees (`view` under its last part)."""
-        try:
-            await interaction.delete_original_response()
-        except discord.HTTPException:
-            pass
-        chunks = split_message(text)
-        for i, chunk in enumerate(chunks, 1):
-            extra = {"view": view} if view is not None and i == len(chunks) else {}
-            await interaction.followup.send(chunk, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
 
     @app_commands.command(name="sources", description="Show the full quoted sources of the last answer here.")
     async def sources(self, interaction: discord.Interaction) -> None:
