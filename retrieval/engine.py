@@ -84,9 +84,9 @@ class Engine:
     def index(self) -> NewsIndex:
         with self._lock:
             if self._index is None:
-                from retrieval.indexing.store import NewsIndex
+                from retrieval.indexing.opening import open_index  # the model loads while chromadb does
 
-                self._index = NewsIndex.open(self.settings)
+                self._index = open_index(self.settings)
             return self._index
 
     @property

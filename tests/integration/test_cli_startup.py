@@ -1,4 +1,5 @@
-"""`newsbot --help` and a command's `--help` start without the heavy libraries; the command list stays true.
+"""`newsbot --help` and a command's `--help` start without the heavy libraries; a one-off extractive
+`newsbot ask` without LangChain; the command list stays true.
 
 No timing here (benchmarks/startup.py prints the figures): what is checked is which modules a
 fresh interpreter imports, read from `python -X importtime`, which lists every module imported.
@@ -13,7 +14,7 @@ import sys
 import click
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, SEED_QUESTION
 
 # Libraries that cost 0.1-1 s each to import and that no help text needs.
 HEAVY = ("chromadb", "onnxruntime", "langchain_core", "langchain", "langsmith", "discord", "numpy", "scipy",
@@ -72,3 +73,18 @@ def test_engine_and_library_entry_points_import_no_heavy_module():
     modules = set(proc.stdout.split())
     assert "retrieval.engine" in modules
     assert not _heavy(modules)
+
+
+def test_extractive_ask_imports_no_langchain(seed_engine, seed_settings):
+    """The default answer path runs the chain's steps without LangChain (~0.3-0.5 s of a one-off `ask`);
+    only an LLM backend, or a caller asking for `AnswerPipeline.chain`, loads it."""
+    env = {**os.environ, "NEWSBOT_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot", "--data-dir", str(seed_settings.data_dir), "ask", SEED_QUESTION],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "88 more people have been released" in proc.stdout and "[1]" in proc.stdout
+    modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert {"retrieval.answering.chain", "chromadb", "onnxruntime"} <= modules  # the guard reads real import lists
+    assert not {m for m in modules if m.split(".")[0] in ("langchain_core", "langchain", "langsmith")}

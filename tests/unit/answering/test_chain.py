@@ -96,6 +96,25 @@ def test_extractive_stream_is_one_piece_then_the_answer(seed_engine):
     assert "".join(items[:-1]) == items[-1].answer
 
 
+@pytest.mark.parametrize(
+    "question, history",
+    [(SEED_QUESTION, []), ("And how many remain in jail?", [(SEED_QUESTION, "88 were released [1].")]), ("What happened?", [])],
+)
+def test_extractive_path_runs_the_same_steps_as_the_langchain_runnable(seed_engine, question, history):
+    """The default path calls the chain's steps without LangChain (start-up): same pieces, same Answer."""
+    pipeline = seed_engine.pipeline
+    direct = list(pipeline.stream(question, history))
+    via_runnable = list(pipeline.chain.stream({"question": question, "history": history, "filters": None}))
+    assert direct == via_runnable and isinstance(direct[-1], Answer)
+    assert [step.name for step in pipeline.chain.steps] == ["check", "condense", "retrieve", "answer_and_validate"]
+
+
+def test_bad_history_raises_when_read_on_the_direct_path_as_in_the_runnable(seed_engine):
+    stream = seed_engine.pipeline.stream(SEED_QUESTION, [("only one",)])  # lazy, like chain.stream
+    with pytest.raises(QuestionError):
+        next(iter(stream))
+
+
 # -- question checks ------------------------------------------------------------------------------
 
 

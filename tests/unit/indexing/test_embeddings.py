@@ -1,10 +1,17 @@
-"""The offline MiniLM int8 embeddings: shape, norm, meaning, batching."""
+"""The offline MiniLM int8 embeddings: shape, norm, meaning, batching; the LangChain and chromadb faces."""
 
 from __future__ import annotations
 
-import numpy as np
+import asyncio
+import subprocess
+import sys
 
+import numpy as np
+import pytest
+
+from retrieval.indexing import embeddings as embeddings_module
 from retrieval.indexing.embeddings import MAX_BATCH_TOKENS, MAX_TOKENS, NewsbotEmbeddingFunction
+from tests.helpers import REPO
 
 
 def test_unit_norm_384_dims(embeddings):
@@ -58,3 +65,31 @@ def test_chroma_embedding_function_round_trips_its_config():
     again = NewsbotEmbeddingFunction.build_from_config(ef.get_config())
     assert again.get_config() == {"embeddings": "minilm-l6-int8", "base_url": "", "threads": 1}
     assert np.allclose(ef(["hello world"])[0], again(["hello world"])[0])
+
+
+def test_embeddings_module_loads_neither_chromadb_nor_langchain():
+    """Both are imported only when asked for (~0.7 s of a one-off `newsbot ask` together)."""
+    code = "import sys, retrieval.indexing.embeddings; print(' '.join(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    roots = {m.split(".")[0] for m in proc.stdout.split()}
+    assert "retrieval" in roots and not roots & {"chromadb", "langchain_core", "langsmith", "onnxruntime"}
+
+
+def test_chroma_embedding_function_is_registered_on_first_lookup():
+    from chromadb.api.types import EmbeddingFunction
+    from chromadb.utils.embedding_functions import known_embedding_functions
+
+    cls = embeddings_module.NewsbotEmbeddingFunction
+    assert cls is embeddings_module.chroma_embedding_function()  # one class per process
+    assert issubclass(cls, EmbeddingFunction) and known_embedding_functions["newsbot"] is cls
+    assert cls.__qualname__ == "NewsbotEmbeddingFunction"
+    with pytest.raises(AttributeError):
+        embeddings_module.NoSuchThing  # noqa: B018
+
+
+def test_as_langchain_makes_it_a_langchain_embeddings(embeddings):
+    from langchain_core.embeddings import Embeddings
+
+    assert isinstance(embeddings.as_langchain(), Embeddings)
+    assert asyncio.run(embeddings.aembed_query("one")) == pytest.approx(embeddings.embed_query("one"), abs=1e-5)
