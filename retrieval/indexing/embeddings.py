@@ -13,7 +13,6 @@ built, and registered with chromadb, when `NewsbotEmbeddingFunction` is first lo
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Iterator
@@ -65,9 +64,13 @@ class EncoderEmbeddings:
         return self.encode([text])[0].tolist()
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        import asyncio  # here: a one-off command never needs the event loop machinery
+
         return await asyncio.to_thread(self.embed_documents, texts)
 
     async def aembed_query(self, text: str) -> list[float]:
+        import asyncio
+
         return await asyncio.to_thread(self.embed_query, text)
 
     def as_langchain(self) -> Embeddings:
