@@ -208,7 +208,7 @@ class AnswerPipeline:
             turn.vague = True
             return turn
         hits = self.searcher.answer_hits(
-            turn.standalone, k=self.settings.top_k, filters=turn.filters, history=turn.history
+            turn.standalone, k=self.settings.top_k, filters=turn.filters, history=turn.history, asked=turn.question
         )
         turn.hits = [bounded_hit(h) for h in hits]  # an old index may hold a 200 KB "sentence"
         return turn

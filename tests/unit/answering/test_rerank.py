@@ -76,11 +76,72 @@ def test_shipped_model_loads_and_round_trips():
     assert p.shape == (5,) and ((p >= 0) & (p <= 1)).all()
 
 
-def test_model_with_other_features_is_refused():
+def test_model_with_features_not_computed_here_is_refused():
     raw = rerank.default_model().to_dict()
-    raw["features"] = raw["features"][:-1]
-    with pytest.raises(ValueError, match="train_ranker"):
+    raw["features"] = [*raw["features"][:-1], "no_such_feature"]
+    with pytest.raises(ValueError, match="no_such_feature.*train_ranker"):
         rerank.RankerModel.from_dict(raw)
+
+
+def test_a_model_reads_only_the_features_it_was_trained_on():
+    # A model trained on a subset (train_ranker.py --features) reads its own columns of features().
+    rng = np.random.default_rng(1)
+    names = ("cos_gap", "position")
+    one = rerank.Logistic(np.zeros(4), np.ones(4), rng.normal(size=4), 0.1)
+    model = rerank.RankerModel(one, one, 0.1, 0.5, meta={}, features=names)
+    feats = rng.normal(size=(4, len(rerank.FEATURES)))
+    arts = np.asarray([0, 0, 1, 1])
+    cols = [rerank.FEATURES.index(n) for n in names]
+    sub = feats[:, cols]
+    ua, xa = rerank.article_inputs(sub, arts)
+    by_article = dict(zip(ua.tolist(), one.predict(xa)))
+    expected = one.predict(rerank.sentence_inputs(sub, arts)) * np.asarray([by_article[a] for a in arts.tolist()])
+    assert np.allclose(model.predict(feats, arts), expected)
+    shuffled = feats.copy()
+    others = [i for i in range(len(rerank.FEATURES)) if i not in cols]
+    shuffled[:, others] = rng.normal(size=(4, len(others)))  # columns it doesn't read change nothing
+    assert np.allclose(model.predict(feats, arts), model.predict(shuffled, arts))
+    again = rerank.RankerModel.from_dict(model.to_dict())
+    assert again.features == names and np.allclose(again.predict(feats, arts), model.predict(feats, arts))
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "subkind", "holds"),
+    [
+        ("How long did the concert last?", "The concert lasted for three hours without an interval.", "duration", True),
+        ("How long was he banned for?", "He was handed a two-year ban from the sport.", "duration", True),
+        ("How long was he banned for?", "The 10,000m hope had tested positive for EPO.", "duration", False),
+        ("How much did it cost each applicant?", "Applicants paid £23,000 apiece.", "money", True),
+        ("How much did it cost each applicant?", "Icann approved two new addresses.", "money", False),
+        ("What share of voters said so?", "Some 92% said they never gave a straight answer.", "share", True),
+        ("In which years has Zambia won the cup?", "They won the first two editions in 1997 and 1998.", "year", True),
+        ("In which years has Zambia won the cup?", "Zambia play Angola on Saturday.", "year", False),
+        ("How many people did Venezuela release?", "It released 88 people.", None, False),
+    ],
+)
+def test_finer_answer_kinds(question, sentence, subkind, holds):
+    found = rerank.expected_subkind(question)
+    assert (found[0] if found else None) == subkind
+    assert bool(found and found[1].search(rerank.new_material(sentence, question))) == holds
+
+
+def test_an_ordinal_is_not_a_count():
+    assert not rerank.has_kind("number", "Maduro was declared the winner for the third consecutive time.")
+    assert rerank.has_kind("number", "A third of the staff left.")
+
+
+def test_centred_cosines_take_out_the_story_everyone_shares():
+    # Four sentences of one story: all close to the question through the shared topic (axis 0);
+    # only the second also carries what the question asks (axis 1).
+    topic, asked, other = np.eye(3)
+    vec = np.asarray([topic + 0.05 * other, topic + 0.3 * asked, topic + 0.1 * other, topic - 0.05 * other, topic])
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+    q = (topic + 0.2 * asked) / np.linalg.norm(topic + 0.2 * asked)
+    art = np.asarray([0, 0, 0, 0, 1])
+    got = rerank.centred_cosines(vec, q, art)
+    plain = vec @ q
+    assert got[1] == max(got[:4]) and got[1] - np.sort(got[:4])[-2] > plain[1] - np.sort(plain[:4])[-2]
+    assert got[4] == pytest.approx(plain[4])  # a lone sentence has no story to take out
 
 
 def test_sentence_inputs_are_relative_to_the_article():
