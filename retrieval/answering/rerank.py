@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.answering.kinds import expected_kind, expected_subkind, has_kind, new_material
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.text import content_terms, tokenize
 
@@ -64,71 +65,6 @@ FEATURES = (
     "subtype_new",  # the sentence holds one beyond the question's own words
 )
 
-# What the question asks for.
-_KIND_PATTERNS = (
-    ("number", re.compile(
-        r"\bhow (many|much|old|long|far|big|large|tall|high|often|fast|soon|heavy|deep|wide)\b|\bwhat (number|"
-        r"percentage|percent|amount|proportion|share|fraction|price|figure|level|rate|score|sum|size|total|"
-        r"cost|sentence|fine|salary|value|age)\b|\bby how much\b",
-        re.I)),
-    ("date", re.compile(r"^\s*when\b|\bwhen (did|was|were|is|will|does|do|has|had|are|should|could)\b|\b(what|which|"
-                        r"in what) (year|years|date|month|day|century|decade|time|period)\b", re.I)),
-    ("who", re.compile(r"^\s*(who|whom|whose)\b|\b(who|whom) (is|was|were|did|has|had|will|are)\b|\bwhich "
-                       r"(man|woman|men|women|player|players|person|people|firm|firms|company|companies|club|clubs|"
-                       r"team|teams|group|minister|singer|actor|actress|band|council|paper|newspaper|bank|network|"
-                       r"broadcaster|party|star|stars|newcomers|director|film|album|book)\b", re.I)),
-    ("where", re.compile(r"^\s*where\b|\bwhere (is|was|were|did|does|do|will|are)\b|\bwhich (city|town|country|"
-                         r"countries|place|region|venue|stadium|area|areas|sites?)\b|\bin which (city|town|country)\b",
-                         re.I)),
-    ("why", re.compile(r"^\s*why\b|\bwhy (is|was|were|did|does|do|has|had|are|will)\b|\bwhat (was|is) "
-                       r"(the )?reason\b|\bwhat('s| is| was) behind\b|\breason for\b", re.I)),
-)
-# Finer kinds of a "number" or "date" question, and what a sentence holding one looks like.
-_N = r"(?:\d+(?:[.,]\d+)*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many|hundreds|thousands|\w+teen)"
-_SUBKINDS = (
-    ("duration",
-     re.compile(r"\bhow (long|soon)\b|\bhow far (off|away)\b|\bhow many (years|months|weeks|days|hours|minutes|seasons)\b|"
-                r"\bfor how long\b|\bwhat (length|period|term|sentence|ban)\b", re.I),
-     re.compile(_N + r"[\s-]+(?:\w+[\s-]+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|seasons?|decades?|"
-                r"centur(?:y|ies)|nights?)\b|\b(?:life|lifetime|indefinite(?:ly)?)\b", re.I)),
-    ("money",
-     re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|raise|raised|fine|fined|earn|earned|sell|sold|"
-                r"bid|charge|fund|invest|invested|owe|lose|lost|make|made|save|saved|borrow|compensation|award)\b|"
-                r"\bwhat (price|fee|fine|salary|cost|bid|profit|profits|revenue|revenues|sum|payout|pay-off|payoff|deal|"
-                r"value|budget|loss|losses|turnover|sales)\b|\bhow much (money|cash)\b", re.I),
-     re.compile(r"[£$€¥]\s?\d|\d(?:[.,]\d+)*\s?(?:m|bn|k|million|billion|trillion)?\s?(?:pounds|dollars|euros|yen|francs|"
-                r"roubles|rupees|pence|cents|p)\b|\b\d+(?:\.\d+)?\s?(?:m|bn)\b", re.I)),
-    ("share",
-     re.compile(r"\bwhat (share|percentage|percent|proportion|fraction|rate)\b|\bhow much of\b|\bby how much\b|"
-                r"\bwhat (per cent|part of)\b", re.I),
-     re.compile(r"\d\s?%|\bper ?cent\b|\b(?:half|quarter|third|thirds|majority|minority)\b|\b\d+ (?:in|out of) \d+\b",
-                re.I)),
-    ("year",
-     re.compile(r"\b(which|what|in which|in what) (year|years|season|seasons|decade)\b", re.I),
-     re.compile(r"\b(?:1[89]\d\d|20\d\d)(?:s|/\d\d)?\b", re.I)),
-)
-_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|m|bn|k)?\b|[£$€]\s?\d")
-_NUMBER_WORD = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundreds?|thousands?|millions?|billions?|dozens?|half|double|doubled|treble|triple|(?:a|one|two) (?:quarter|third)s?|"
-    r"percent|per cent|couple|few|several|handful)\b",
-    re.I,
-)
-_DATE_WORD = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|"
-    r"Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow|week|weeks|month|months|year|years|"
-    r"spring|summer|autumn|winter|century|decade|morning|evening|night|ago|later|earlier|soon|until)\b",
-    re.I,
-)
-_REASON = re.compile(
-    r"\b(because|after|due to|owing to|as a result|since|so that|in order to|blamed|blames|blame|reason|following|amid|"
-    r"caused|led to|meant|as|thanks to|driven by|fuelled by|fueled by|on the back of|prompted|in a bid to|aimed at|"
-    r"amplified|triggered|sparked|partly|largely|mainly|to (?:fund|pay|help|avoid|allow|make|cut|raise|protect|meet|boost|save|stop))\b",
-    re.I,
-)
-_CAPITALISED = re.compile(r"(?<!^)(?<![.!?\"“‘']\s)\b[A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*")
-_PLACE_CUE = re.compile(r"\b(in|at|from|to|near|across|outside|inside|off|on)\s+(the\s+)?[A-Z][a-z]+")
 _WORDS = re.compile(r"\S+")
 # A sentence that needs what came before it to be understood ("He said...", "The firm...").
 _LEANS_BACK = re.compile(
@@ -137,47 +73,6 @@ _LEANS_BACK = re.compile(
     r"network|channel|paper|newspaper|council|party|chancellor|president|\w+-year-old|\w+ year-old))\b",
     re.I,
 )
-
-
-def expected_kind(question: str) -> str:
-    """The kind of answer the question asks for: number, date, who, where, why or ""."""
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(question):
-            return kind
-    return ""
-
-
-def expected_subkind(question: str) -> tuple[str, re.Pattern[str]] | None:
-    """The finer kind a question asks for (duration, money, share, year) and its pattern, or None."""
-    for name, asks, holds in _SUBKINDS:
-        if asks.search(question):
-            return name, holds
-    return None
-
-
-def has_kind(kind: str, text: str) -> bool:
-    """True when `text` holds an answer of that kind."""
-    if kind == "number":
-        counts = [n for n in _NUMBER.findall(text) if not _YEAR.fullmatch(n.rstrip("%"))]
-        return bool(counts) or bool(_NUMBER_WORD.search(text))
-    if kind == "date":
-        return bool(_YEAR.search(text) or _DATE_WORD.search(text))
-    if kind == "who":
-        return bool(_CAPITALISED.search(text))
-    if kind == "where":
-        return bool(_PLACE_CUE.search(text))
-    if kind == "why":
-        return bool(_REASON.search(text))
-    return False
-
-
-_TOKENS = re.compile(r"[\w£$€%.,'’-]+")
-
-
-def new_material(text: str, question: str) -> str:
-    """The sentence with every word the question already uses blanked out (for `has_kind`)."""
-    asked = {w.casefold() for w in _TOKENS.findall(question)}
-    return _TOKENS.sub(lambda m: " " if m.group(0).casefold() in asked else m.group(0), text)
 
 
 def without_names(question: str) -> str:

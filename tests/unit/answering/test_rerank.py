@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.answering import rerank
+from retrieval.answering import kinds, rerank
 
 
 @pytest.mark.parametrize(
@@ -26,27 +26,27 @@ from retrieval.answering import rerank
     ],
 )
 def test_expected_kind(question, kind):
-    assert rerank.expected_kind(question) == kind
+    assert kinds.expected_kind(question) == kind
 
 
 def test_has_kind_looks_for_the_asked_kind():
-    assert rerank.has_kind("number", "They freed 88 people.")
-    assert rerank.has_kind("number", "I would like a couple next month.")
-    assert not rerank.has_kind("number", "In July 2024 it began.")  # a year is not a count
-    assert rerank.has_kind("date", "In July 2024 it began.")
-    assert rerank.has_kind("who", "The award went to Danny Collins on Sunday.")
-    assert not rerank.has_kind("who", "It went well.")
-    assert rerank.has_kind("where", "The blocks are in the Gulf of Suez.")
-    assert rerank.has_kind("why", "He withdrew after contracting a cold.")
+    assert kinds.has_kind("number", "They freed 88 people.")
+    assert kinds.has_kind("number", "I would like a couple next month.")
+    assert not kinds.has_kind("number", "In July 2024 it began.")  # a year is not a count
+    assert kinds.has_kind("date", "In July 2024 it began.")
+    assert kinds.has_kind("who", "The award went to Danny Collins on Sunday.")
+    assert not kinds.has_kind("who", "It went well.")
+    assert kinds.has_kind("where", "The blocks are in the Gulf of Suez.")
+    assert kinds.has_kind("why", "He withdrew after contracting a cold.")
 
 
 def test_new_material_blanks_the_question_words():
     # The 14,000 is the question's own figure: only the 17.5% is new.
     q = "By how much has the roll of 14,000 voters shrunk?"
     s = "More than 14,000 voters were missing and the roll fell by 17.5%."
-    assert "14,000" not in rerank.new_material(s, q)
-    assert rerank.has_kind("number", rerank.new_material(s, q))
-    assert not rerank.has_kind("number", rerank.new_material("More than 14,000 voters were missing.", q))
+    assert "14,000" not in kinds.new_material(s, q)
+    assert kinds.has_kind("number", kinds.new_material(s, q))
+    assert not kinds.has_kind("number", kinds.new_material("More than 14,000 voters were missing.", q))
 
 
 def test_focus_questions_drop_names_and_headline_words():
@@ -120,14 +120,14 @@ def test_a_model_reads_only_the_features_it_was_trained_on():
     ],
 )
 def test_finer_answer_kinds(question, sentence, subkind, holds):
-    found = rerank.expected_subkind(question)
+    found = kinds.expected_subkind(question)
     assert (found[0] if found else None) == subkind
-    assert bool(found and found[1].search(rerank.new_material(sentence, question))) == holds
+    assert bool(found and found[1].search(kinds.new_material(sentence, question))) == holds
 
 
 def test_an_ordinal_is_not_a_count():
-    assert not rerank.has_kind("number", "Maduro was declared the winner for the third consecutive time.")
-    assert rerank.has_kind("number", "A third of the staff left.")
+    assert not kinds.has_kind("number", "Maduro was declared the winner for the third consecutive time.")
+    assert kinds.has_kind("number", "A third of the staff left.")
 
 
 def test_centred_cosines_take_out_the_story_everyone_shares():
