@@ -9,9 +9,10 @@ do itself:
 
 - another process wrote: Chroma's version at the end of the write is not the one it started from,
   or the file did not reflect that version when the write started;
-- a write failed or was killed part-way: before its first change, a write sets the file's marker
-  to a token of its own that only its own end replaces, so a crash leaves a marker that matches no
-  version and the next reader (`Searcher.lexical`) or writer reconciles.
+- a write failed or was killed part-way: before its first change, a write records a token of its
+  own in the file (`writing`), which only its own end clears, so a crash leaves the token behind
+  and the next writer reconciles (readers keep reading the file meanwhile, as they do while a
+  write is under way; the same in-between state as before this module, healed by the next write).
 
 Reconciling is itself incremental: Chroma's article ids (no metadata) against the file's, then the
 records and sentences of the missing articles only (`LexicalStore.sync`); the LSH does the same
@@ -30,7 +31,7 @@ class WriteDeltas:
     def __init__(self, index) -> None:  # a store.NewsIndex (not imported: store imports this module)
         self.index = index
         self._before = ""  # Chroma's version when the current write started
-        self._token: str | None = None  # the file's marker while this write changes the index
+        self._token: str | None = None  # recorded in the file while this write changes the index
         self._file_in_step = False  # the file reflected `_before` when this write started changing
         self._keys_changed: set[str] = set()  # articles whose keys this write changed
 
@@ -45,9 +46,9 @@ class WriteDeltas:
         """Before the write's first change to Chroma or the lexical file (cheap after the first)."""
         if self._token is None:
             lexical = self.index.lexical
-            self._file_in_step = lexical.synced() == self._before
-            self._token = f"writing-{uuid.uuid4().hex[:12]}"
-            lexical.mark(self._token)
+            self._file_in_step = lexical.synced() == self._before and not lexical.writing()
+            self._token = uuid.uuid4().hex[:12]
+            lexical.start_write(self._token)
 
     def keys_changed(self, article_id: str) -> None:
         """A stored article gained or lost a key in this write (its copy in the file is updated at the end)."""
@@ -61,12 +62,15 @@ class WriteDeltas:
         found = str(meta.get("version", "v0"))
         new = meta["version"] = uuid.uuid4().hex[:12]
         meta.pop("hnsw:space", None)
-        marker = index.lexical.synced()
-        in_step = (self._file_in_step and marker == self._token) if self._token else marker == self._before
+        lexical = index.lexical
+        if self._token:  # the file was in step when this write began changing, and no other write has begun since
+            in_step = self._file_in_step and lexical.writing() == self._token and lexical.synced() == self._before
+        else:
+            in_step = lexical.synced() == self._before and not lexical.writing()
         if in_step and found == self._before and not reconcile:
-            index.lexical.advance(new, index.keys.keys_of_many(self._keys_changed))
-        else:  # another process wrote, or the file was behind: add what it lacks, drop what Chroma lost
-            index.lexical.sync(index.articles, index.sentences, new, index.keys.all_keys())
+            lexical.advance(new, index.keys.keys_of_many(self._keys_changed))
+        else:  # another process wrote, a write died, or the file was behind: add what it lacks, drop what Chroma lost
+            lexical.sync(index.articles, index.sentences, new, index.keys.all_keys())
         index.sentences.modify(metadata=meta)
         index.stories.committed(self._before, found, new)
         self._token = None

@@ -375,13 +375,18 @@ class LexicalStore:
         kept = {a: keys.get(a, []) for a in have if a not in extra} if keys is not None else {}
         self.advance(version, kept)
 
-    def mark(self, marker: str) -> None:
-        """Record what the file reflects: a Chroma version, or a token while a write is under way."""
+    def writing(self) -> str:
+        """The token of a write under way, or left by one that died ("" = none)."""
+        return self._meta(self.db(), "writing") or ""
+
+    def start_write(self, token: str) -> None:
+        """Before a write's first change: while this token stays, the file is not known to be in step
+        (readers ignore it and keep reading; the next writer that finds another's token reconciles)."""
         with _write(self.db()) as conn:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('synced', ?)", (marker,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('writing', ?)", (token,))
 
     def advance(self, version: str, keys: dict[str, list[str]]) -> None:
-        """Copy these articles' keys where they changed and record `version`, in one transaction."""
+        """Copy these articles' keys where they changed and record `version` (no write under way), at once."""
         conn = self.db()
         with _write(conn):
             changed, ids = [], list(keys)
@@ -393,6 +398,7 @@ class LexicalStore:
                 gen = self._next_gen(conn)
                 conn.executemany(f"UPDATE articles SET keys = ?, gen = {gen} WHERE id = ?", changed)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('synced', ?)", (version,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('writing', '')")
 
     def _next_gen(self, conn: sqlite3.Connection) -> int:
         gen = int(self._meta(conn, "gen") or 0) + 1
