@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -140,7 +140,6 @@ class StoryBook:
         self.similarity = similarity
         self.window_s = int(window_hours * 3600)
         self._lsh_index = None  # built on first use
-        self._records: dict[str, dict] | None = None  # every record, read by a process's first write
         self._synced = False  # in step during the current write
         self._in_step: str | None = None  # the Chroma version the LSH reflects; None: not built yet
         self._start = ""  # the Chroma version the current write started from
@@ -183,15 +182,21 @@ class StoryBook:
             self._tentative.clear()
             if self._in_step is not None:
                 self._in_step = ""  # matches no version: caught up at the next assignment
-        self._start, self._synced, self._records = version, False, None
+        self._start, self._synced = version, False
 
-    def backfill_once(self, read_records: Callable[[], dict[str, dict]]) -> int:
-        """On a process's first write only: `backfill` (reading every record, which then also builds
-        the LSH if this write assigns a story); returns how many articles got a story id now."""
+    def backfill_once(self) -> int:
+        """On a process's first write only: `backfill` the complete articles without a story (found
+        by ids: those without a `shingles` number); returns how many got a story id now."""
         if self._checked:
             return 0
-        self._records = read_records()
-        done = self.backfill(self._records)
+        complete = self.articles.get(where={"status": "complete"}, include=[])["ids"]
+        storied = self.articles.get(where={"$and": [{"status": "complete"}, {"shingles": {"$gte": 0}}]}, include=[])
+        todo = sorted(set(complete) - set(storied["ids"]))
+        records: dict[str, dict] = {}
+        for b in range(0, len(todo), BACKFILL_PAGE):
+            res = self.articles.get(ids=todo[b : b + BACKFILL_PAGE], include=["metadatas"])
+            records.update(zip(res["ids"], res["metadatas"]))
+        done = self.backfill(records)
         self._checked = True
         return done
 
@@ -202,7 +207,6 @@ class StoryBook:
         as it went) and nobody else wrote in between; otherwise it is caught up at its next use.
         """
         self._tentative.clear()
-        self._records = None
         if self._in_step is not None:
             self._in_step = new if self._in_step == before == found else ""
 
@@ -212,14 +216,11 @@ class StoryBook:
         if self._synced:
             return
         if self._in_step is None:
-            records = self._records
-            if records is None:
-                res = self.articles.get(where={"status": "complete"}, include=["metadatas"])
-                records = dict(zip(res["ids"], res["metadatas"]))
-            self.sync(records)
+            res = self.articles.get(where={"status": "complete"}, include=["metadatas"])
+            self.sync(dict(zip(res["ids"], res["metadatas"])))
         elif self._in_step != self._start:
             self._catch_up()
-        self._in_step, self._synced, self._records = self._start, True, None
+        self._in_step, self._synced = self._start, True
 
     def _catch_up(self) -> None:
         """Drop members Chroma no longer has; read the records of stored articles the LSH lacks."""

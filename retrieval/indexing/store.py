@@ -242,7 +242,7 @@ class NewsIndex:
             self.keys.discard_changes()  # left by a write that failed half-way
             self._deltas.begin()
             recovered = self._recover()
-            backfilled = self.stories.backfill_once(lambda: dict(self._article_records()))  # old indexes get ids
+            backfilled = self.stories.backfill_once()  # old indexes get story ids (checked once per process)
             # Step by step, so memory stays flat however long the input: each step's ids and keys are
             # looked up in one call, its new articles written and its key changes saved.
             stream = iter(articles)  # every source passes clean_article here: files, feeds, pages
