@@ -13,10 +13,12 @@ same-event report) or starts one; nothing else is re-clustered, and a story id n
 A story is nothing but the `story_id` its articles carry in their metadata, next to the MinHash
 signature (`minhash`, `shingles`) the LSH is rebuilt from: both are written with the article's
 record under the index's pending/complete protocol, so a crash can never leave a story id that
-points at a missing article, nor a signature without its article. The in-memory LSH is rebuilt
-from those records on a process's first write and kept in step with every later one.
+points at a missing article, nor a signature without its article. The in-memory LSH is built from
+those records on a process's first write that assigns a story and then kept in step from each
+write's own changes; when another process wrote in between (Chroma's version moved), only the
+articles it added are read (`_catch_up`: the ids first, then the records the LSH lacks).
 
-Indexes built before stories existed get their ids on the next write (`backfill`, once).
+Indexes built before stories existed get their ids on a process's first write (`backfill`, once).
 """
 
 from __future__ import annotations
@@ -138,8 +140,11 @@ class StoryBook:
         self.similarity = similarity
         self.window_s = int(window_hours * 3600)
         self._lsh_index = None  # built on first use
-        self._records: dict[str, dict] | None = None  # the write's article records, synced on first use
-        self._synced = False
+        self._synced = False  # in step during the current write
+        self._in_step: str | None = None  # the Chroma version the LSH reflects; None: not built yet
+        self._start = ""  # the Chroma version the current write started from
+        self._checked = False  # the backfill check ran in this process
+        self._tentative: set[str] = set()  # assigned in the current write, not yet committed
         self._members: dict[str, tuple[str, LeanMinHash, int]] = {}  # article id -> (story, signature, shingles)
 
     @property
@@ -156,23 +161,76 @@ class StoryBook:
         """Index every complete record's signature not yet in the LSH; drop articles no longer stored."""
         for aid in [a for a in self._members if a not in records]:
             self.forget(aid)
+        self._add_records(records)
+
+    def _add_records(self, records: dict[str, dict]) -> None:
         for aid, meta in records.items():
+            meta = meta or {}
             if aid in self._members or meta.get("status") != "complete" or not meta.get("story_id"):
                 continue
             m = decode_signature(str(meta.get("minhash", "")))
             if m is not None:
                 self._insert(aid, str(meta["story_id"]), m, int(meta.get("shingles", 0)))
 
-    def prepare(self, records: dict[str, dict]) -> int:
-        """Before a write: `backfill`, and `sync` before the first story is assigned (a re-run that
-        stores nothing new never rebuilds the LSH); returns how many articles got a story id now."""
-        self._records, self._synced = records, False
-        return self.backfill(records)
+    def begin(self, version: str) -> None:
+        """At the start of every write, at Chroma `version`. A write that failed part-way (its
+        assignments never committed) leaves members whose records may be missing: they are
+        dropped, and the LSH is caught up with Chroma before its next use."""
+        if self._tentative:
+            for aid in self._tentative:
+                self.forget(aid)
+            self._tentative.clear()
+            if self._in_step is not None:
+                self._in_step = ""  # matches no version: caught up at the next assignment
+        self._start, self._synced = version, False
+
+    def backfill_once(self) -> int:
+        """On a process's first write only: `backfill` the complete articles without a story (found
+        by ids: those without a `shingles` number); returns how many got a story id now."""
+        if self._checked:
+            return 0
+        complete = self.articles.get(where={"status": "complete"}, include=[])["ids"]
+        storied = self.articles.get(where={"$and": [{"status": "complete"}, {"shingles": {"$gte": 0}}]}, include=[])
+        todo = sorted(set(complete) - set(storied["ids"]))
+        records: dict[str, dict] = {}
+        for b in range(0, len(todo), BACKFILL_PAGE):
+            res = self.articles.get(ids=todo[b : b + BACKFILL_PAGE], include=["metadatas"])
+            records.update(zip(res["ids"], res["metadatas"]))
+        done = self.backfill(records)
+        self._checked = True
+        return done
+
+    def committed(self, before: str, found: str, new: str) -> None:
+        """After a write's version bump (`found`: Chroma's version just before it, `new`: after it).
+
+        The LSH reflects `new` if it reflected `before` (this write's own changes were applied
+        as it went) and nobody else wrote in between; otherwise it is caught up at its next use.
+        """
+        self._tentative.clear()
+        if self._in_step is not None:
+            self._in_step = new if self._in_step == before == found else ""
 
     def _ensure_synced(self) -> None:
-        if not self._synced and self._records is not None:
-            self.sync(self._records)
-            self._synced = True
+        """Before the write's first assignment: build the LSH (once per process), or catch up with
+        what other processes wrote since it was last in step (their articles only)."""
+        if self._synced:
+            return
+        if self._in_step is None:
+            res = self.articles.get(where={"status": "complete"}, include=["metadatas"])
+            self.sync(dict(zip(res["ids"], res["metadatas"])))
+        elif self._in_step != self._start:
+            self._catch_up()
+        self._in_step, self._synced = self._start, True
+
+    def _catch_up(self) -> None:
+        """Drop members Chroma no longer has; read the records of stored articles the LSH lacks."""
+        stored = set(self.articles.get(include=[])["ids"])  # ids only: cheap at any size
+        for aid in [a for a in self._members if a not in stored]:
+            self.forget(aid)
+        new = sorted(stored - self._members.keys())
+        for b in range(0, len(new), BACKFILL_PAGE):
+            res = self.articles.get(ids=new[b : b + BACKFILL_PAGE], include=["metadatas"])
+            self._add_records(dict(zip(res["ids"], res["metadatas"])))
 
     def forget(self, article_id: str) -> None:
         if self._members.pop(article_id, None) is not None:
@@ -193,8 +251,8 @@ class StoryBook:
     def assign(self, items: Sequence[StoryInput]) -> list[StoryAssignment]:
         """A story for each new article, in order (later ones may join earlier ones' stories).
 
-        Each is added to the LSH at once; if the write that follows fails, the next `sync`
-        drops it again, since its record is not complete.
+        Each is added to the LSH at once; if the write that follows fails (it never reaches
+        `committed`), the next write's `begin` drops it again and catches up with Chroma.
         """
         self._ensure_synced()
         out: list[StoryAssignment] = []
@@ -207,6 +265,7 @@ class StoryBook:
                 how = "event" if story else ""
             story = story or new_story_id(item.article_id)
             self._insert(item.article_id, story, m, n)
+            self._tentative.add(item.article_id)
             batch.append((item, story))
             out.append(StoryAssignment(story, encode_signature(m), n, matched, how))
         return out

@@ -145,10 +145,18 @@ class KeyTable:
 
     def prune(self, present: set[str], under: str) -> list[str]:
         """Remove the keys below `under` that are not in `present`; the articles they leave with no key."""
+        return self.drop(self.stale(present, under))
+
+    def stale(self, present: set[str], under: str) -> dict[str, list[str]]:
+        """Article id -> its keys below `under` that are not in `present` (one read of the table)."""
         gone: dict[str, list[str]] = defaultdict(list)
         for key, aid in list(self._scan()):  # read whole before deleting: deletes shift the pages
             if key.startswith(under) and key not in present:
                 gone[aid].append(key)
+        return dict(gone)
+
+    def drop(self, gone: dict[str, list[str]]) -> list[str]:
+        """Remove these keys (article id -> keys, from `stale`); the articles left with no key."""
         for keys in gone.values():
             for key in keys:
                 self.remove(key)

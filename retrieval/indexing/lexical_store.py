@@ -12,6 +12,8 @@ records which Chroma write version it reflects (`synced`); a process that finds 
 version (an index built before this file existed, a writer with another data dir, a crash between
 the two stores) reconciles it once: articles Chroma has complete are added, articles Chroma no
 longer has are dropped, changed keys are copied. That is also the one-time build of an old index.
+A write moves `synced` itself when the file was in step as it started (`deltas.py`): the file
+then already holds that write's changes, and nothing is read back.
 
 Rows: `rowid = article number << ROW_SHIFT | sentence index`, article numbers never reused, so an
 article's sentences are one contiguous rowid range and a row's content never changes. Terms are
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 ROW_SHIFT = 20  # up to 1,048,576 sentences per article
 SCHEMA = f"1-{LEXICAL_FORMAT}"  # a file of another schema or tokeniser is rebuilt from Chroma
 FETCH_ARTICLES = 100  # articles whose sentences are read from Chroma per call while reconciling
+FETCH_RECORDS = 500  # article records read per call while reconciling
 _SQL_VARS = 900
 
 _DDL = """
@@ -339,19 +342,24 @@ class LexicalStore:
     def sync(self, articles, sentences, version: str, keys: dict[str, list[str]] | None = None) -> None:
         """Make the file match Chroma's `articles`/`sentences` collections, then record `version`.
 
-        Cheap when they already match (one listing of the article records): new complete articles are
-        added, articles Chroma no longer has are dropped, keys that changed are copied.
+        Reads Chroma's article ids (no metadata), then the records and sentences of the complete
+        articles the file lacks only; drops articles Chroma no longer has; copies `keys` (the key
+        table, article id -> keys) where they differ. Called when the file is not known to be in
+        step: another process wrote, a write failed part-way, an index older than the file.
         """
-        res = articles.get(include=["metadatas"])
-        records = dict(zip(res["ids"], res["metadatas"]))
-        if keys is not None:  # the key table (an index older than it keeps them in the metadata)
-            records = {a: {**m, "keys": json.dumps(keys.get(a, []))} for a, m in records.items()}
+        stored = articles.get(include=[])["ids"]
         conn = self.db()
         have = {aid: keys for aid, keys in conn.execute("SELECT id, keys FROM articles")}
-        missing = [a for a, m in records.items() if m.get("status") == "complete" and a not in have]
-        extra = [a for a in have if a not in records]
+        in_chroma = set(stored)
+        extra = [a for a in have if a not in in_chroma]
         if extra:
             self.delete(extra)
+        records: dict[str, dict] = {}
+        absent = [a for a in stored if a not in have]
+        for b in range(0, len(absent), FETCH_RECORDS):
+            res = articles.get(ids=absent[b : b + FETCH_RECORDS], include=["metadatas"])
+            records.update((a, m) for a, m in zip(res["ids"], res["metadatas"]) if (m or {}).get("status") == "complete")
+        missing = [a for a in absent if a in records]
         if missing:
             log.info("adding %d articles to the lexical index %s", len(missing), self.path or "(memory)")
             for b in range(0, len(missing), FETCH_ARTICLES):
@@ -360,15 +368,37 @@ class LexicalStore:
                 by_article: dict[str, list[Sentence]] = {a: [] for a in part}
                 for doc, m in zip(got["documents"], got["metadatas"]):
                     by_article[m["article_id"]].append(Sentence(m["article_id"], int(m["i"]), int(m["start"]), int(m["end"]), doc))
-                self.add(
-                    [(info_from_meta(a, records[a]), sorted(s, key=lambda x: x.index)) for a, s in by_article.items() if s]
-                )
-        changed = [(json.dumps(keys_of(records[a])), a) for a, k in have.items() if a in records and json.dumps(keys_of(records[a])) != k]
+                self.add([
+                    (info_from_meta(a, records[a], None if keys is None else keys.get(a, [])), sorted(s, key=lambda x: x.index))
+                    for a, s in by_article.items() if s
+                ])
+        kept = {a: keys.get(a, []) for a in have if a not in extra} if keys is not None else {}
+        self.advance(version, kept)
+
+    def writing(self) -> str:
+        """The token of a write under way, or left by one that died ("" = none)."""
+        return self._meta(self.db(), "writing") or ""
+
+    def start_write(self, token: str) -> None:
+        """Before a write's first change: while this token stays, the file is not known to be in step
+        (readers ignore it and keep reading; the next writer that finds another's token reconciles)."""
+        with _write(self.db()) as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('writing', ?)", (token,))
+
+    def advance(self, version: str, keys: dict[str, list[str]]) -> None:
+        """Copy these articles' keys where they changed and record `version` (no write under way), at once."""
+        conn = self.db()
         with _write(conn):
+            changed, ids = [], list(keys)
+            for b in range(0, len(ids), _SQL_VARS):
+                part = ids[b : b + _SQL_VARS]
+                sql = f"SELECT id, keys FROM articles WHERE id IN ({','.join('?' * len(part))})"
+                changed += [(json.dumps(keys[a]), a) for a, old in conn.execute(sql, part) if json.dumps(keys[a]) != old]
             if changed:
                 gen = self._next_gen(conn)
                 conn.executemany(f"UPDATE articles SET keys = ?, gen = {gen} WHERE id = ?", changed)
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('synced', ?)", (version,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('writing', '')")
 
     def _next_gen(self, conn: sqlite3.Connection) -> int:
         gen = int(self._meta(conn, "gen") or 0) + 1

@@ -14,8 +14,9 @@ same text under two names is stored once. An article left "pending" by a killed 
 removed on the next write, so a crash never leaves a partial or duplicated article.
 
 The lexical index (`lexical_store.py`, SQLite FTS5) is written in the same path: an article's rows
-after its Chroma sentences and before it is marked complete, removed with it, and reconciled with
-Chroma at every version bump.
+after its Chroma sentences and before it is marked complete, removed with it. A write reads only
+what it changes: the file and the story LSH are reconciled with Chroma (by ids, then the missing
+articles only) only when another process wrote or a write failed part-way (`deltas.py`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 
 import numpy as np
 
 from retrieval.errors import EmbeddingMismatchError, IndexUnavailableError
-from retrieval.indexing.disk import check_space, repair_if_no_writer, storage_errors
+from retrieval.indexing.client import make_client, one_line
+from retrieval.indexing.deltas import WriteDeltas
+from retrieval.indexing.disk import check_space, storage_errors
 from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddings
 from retrieval.indexing.keys import KeyTable
 from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, timestamp
@@ -76,8 +78,9 @@ class NewsIndex:
             self.chunks = client.get_or_create_collection(f"{p}_chunks", embedding_function=ef, metadata=meta)
             self.keys = KeyTable(client, f"{p}_keys")
         except Exception as exc:  # chromadb raises many types for a broken store
-            raise IndexUnavailableError(f"cannot open the index at {self.location}: {_one_line(exc)}") from exc
+            raise IndexUnavailableError(f"cannot open the index at {self.location}: {one_line(exc)}") from exc
         self.stories = StoryBook(self.articles, settings.story_similarity, settings.story_window_hours)
+        self._deltas = WriteDeltas(self)
         if not self.keys.migrated:  # an index built before the key table: once, by whoever opens it first
             with self._write_lock, storage_errors(self.settings, self.location):
                 self.keys.migrate(self.articles)
@@ -87,7 +90,7 @@ class NewsIndex:
     @classmethod
     def open(cls, settings: Settings, embeddings=None) -> NewsIndex:
         """Open (creating if needed) the index the settings point at."""
-        client = _make_client(settings)
+        client = make_client(settings)
         return cls(settings, client, embeddings or make_embeddings(settings))
 
     @property
@@ -237,15 +240,16 @@ class NewsIndex:
         report = IngestReport()
         with self._write_lock, storage_errors(self.settings, self.location):
             self.keys.discard_changes()  # left by a write that failed half-way
-            self._recover()
-            backfilled = self.stories.prepare(dict(self._article_records()))  # LSH in step; old indexes get ids
+            self._deltas.begin()
+            recovered = self._recover()
+            backfilled = self.stories.backfill_once()  # old indexes get story ids (checked once per process)
             # Step by step, so memory stays flat however long the input: each step's ids and keys are
             # looked up in one call, its new articles written and its key changes saved.
             stream = iter(articles)  # every source passes clean_article here: files, feeds, pages
             while step := [clean_article(a) for a in islice(stream, WRITE_BATCH_ARTICLES)]:
                 self._add_step(step, report, progress)
-            if report.added or report.replaced or report.deleted or report.duplicates or backfilled:
-                self._bump_version()
+            if report.added or report.replaced or report.deleted or report.duplicates or backfilled or recovered:
+                self._deltas.finish()
         return report
 
     def _add_step(self, step: list[Article], report: IngestReport, progress) -> None:
@@ -260,12 +264,14 @@ class NewsIndex:
             old = owners.get(key) if key else None
             if aid in known or aid in pending:
                 if key and old != aid:
+                    self._deltas.changing()
                     if old is not None:
                         self._drop_key(old, key, known)
                     if aid in pending:
                         pending[aid].keys.append(key)
                     else:
                         self.keys.assign(key, aid)
+                        self._deltas.keys_changed(aid)
                     owners[key] = aid
                     report.duplicates += 1
                 else:
@@ -296,8 +302,9 @@ class NewsIndex:
         with self._write_lock, storage_errors(self.settings, self.location):
             if not self.articles.get(ids=[article_id], include=[])["ids"]:
                 return False
+            self._deltas.begin()
             self._delete(article_id)
-            self._bump_version()
+            self._deltas.finish()
             return True
 
     def prune(self, present_keys: set[str], under: str) -> list[str]:
@@ -305,31 +312,40 @@ class NewsIndex:
         deleted: list[str] = []
         with self._write_lock, storage_errors(self.settings, self.location):
             self.keys.discard_changes()
-            for aid in self.keys.prune(present_keys, str(under)):
+            self._deltas.begin()
+            if not (stale := self.keys.stale(present_keys, str(under))):
+                return deleted
+            self._deltas.changing()
+            for aid in self.keys.drop(stale):
                 if self.articles.get(ids=[aid], include=[])["ids"]:
                     self._delete(aid)
                     deleted.append(aid)
-            if deleted:
-                self._bump_version()
+            for aid in stale:
+                self._deltas.keys_changed(aid)
+            self._deltas.finish()  # keys moved even when no article went
         return deleted
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _recover(self) -> None:
+    def _recover(self) -> int:
         """Remove what a killed writer left half-written (articles still marked pending).
 
         On a Chroma server other processes may be writing right now, so only their pending
         records older than STALE_PENDING_S count as abandoned.
         """
-        now = time.time()
+        now, removed = time.time(), 0
         for aid, meta in self._article_records(where={"status": "pending"}):
             if self.settings.chroma_host and meta.get("writer") != self._writer_id:
                 if now - float(meta.get("pending_since", 0)) < STALE_PENDING_S:
                     continue
             log.warning("removing partially written article %s left by an interrupted ingest", aid)
             self._delete(aid)
+            removed += 1
+        return removed
 
     def _delete(self, aid: str) -> None:
+        self._deltas.changing()
+        self.stories.forget(aid)
         self.sentences.delete(where={"article_id": aid})
         self.chunks.delete(where={"article_id": aid})
         self.articles.delete(ids=[aid])
@@ -341,6 +357,7 @@ class NewsIndex:
         if aid not in known:
             return
         self.keys.remove(key)
+        self._deltas.keys_changed(aid)
         if not self.keys.has_keys(aid):
             self._delete(aid)
             known.discard(aid)
@@ -355,6 +372,7 @@ class NewsIndex:
             self.settings.chunk_overlap,
         )
         stories = self.stories.assign([StoryInput.of(r.article, r.article_vector, timestamp(r.article.published_at)) for r in prepared])
+        self._deltas.changing()
         art_ids, art_docs, art_meta, art_vecs = [], [], [], []
         s_ids, s_docs, s_meta, s_vecs = [], [], [], []
         c_ids, c_docs, c_meta, c_vecs, lexical = [], [], [], [], []
@@ -418,11 +436,9 @@ class NewsIndex:
             collection.upsert(ids=ids[b:e], embeddings=vectors[b:e], documents=docs[b:e], metadatas=metas[b:e])
 
     def _bump_version(self) -> None:
-        meta = dict(self.client.get_collection(self.sentences.name).metadata or {})
-        meta["version"] = uuid.uuid4().hex[:12]
-        meta.pop("hnsw:space", None)
-        self.lexical.sync(self.articles, self.sentences, meta["version"], self.keys.all_keys())  # adds what it lacks, copies keys
-        self.sentences.modify(metadata=meta)
+        """A new version with nothing written, the lexical file reconciled with Chroma (a repair)."""
+        self._deltas.begin()
+        self._deltas.finish(reconcile=True)
 
 
 @dataclass
@@ -441,53 +457,3 @@ def _sentence(doc: str, m: dict) -> Sentence:
 
 def _chunk(doc: str, m: dict) -> Chunk:
     return Chunk(m["article_id"], int(m["i"]), int(m["first"]), int(m["last"]), int(m["start"]), int(m["end"]), doc)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def _make_client(settings: Settings):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-            client.heartbeat()
-            return client
-        except Exception as exc:
-            raise IndexUnavailableError(
-                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({_one_line(exc)}); "
-                "start it with `chroma run --path <dir> --port <port>` or unset CHROMA_HOST"
-            ) from exc
-    path: Path = settings.index_dir
-    try:
-        # The index holds whatever was ingested: readable by its owner only.
-        Path(settings.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        database = path / "chroma.sqlite3"
-        if database.is_file() and database.stat().st_size == 0:
-            raise IndexUnavailableError(
-                f"the index file {database} is empty (0 bytes): it was damaged, e.g. by a full disk; it is left "
-                f"as it is: move the folder {path} away (or restore a backup) and run `newsbot ingest` again"
-            )
-        repair_if_no_writer(settings)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise IndexUnavailableError(
-            f"the index folder {path} is not writable ({exc.strerror}); choose another with --data-dir or NEWSBOT_DATA_DIR"
-        ) from exc
-    try:
-        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        client.list_collections()
-        return client
-    except Exception as exc:
-        raise IndexUnavailableError(
-            f"the index at {path} cannot be read ({_one_line(exc)}); it may be corrupt: move that folder "
-            "away and run `newsbot ingest` again"
-        ) from exc
