@@ -207,3 +207,32 @@ def test_a_retrained_ranker_file_is_used(tmp_path, seed_engine, seed_settings):
     strict.write_text(json.dumps(raw), encoding="utf-8")
     engine = Engine.open(seed_settings.with_(ranker_model=str(strict)))
     assert engine.ask("How many people did Venezuela release?").abstained
+
+
+def test_a_dated_story_far_from_the_asked_year_is_not_about_it(tmp_path, settings):
+    # The rugby story (published 2005, naming 2002) never mentions 2030; another candidate does (a
+    # forecast "by 2030"). Only stories near the year may answer a question about it.
+    import json
+
+    from retrieval.engine import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "articles.json").write_text(json.dumps([
+        {"title": "Japan bids to host the Rugby World Cup", "published_at": "2005-02-01",
+         "text": "Japan wants to host the Rugby World Cup. Tokumasu said the 2002 football World Cup, co-hosted "
+                 "by Japan and South Korea, had been a huge success. Japan won praise for its stadiums."},
+        {"title": "Japan's ageing workforce", "published_at": "2005-02-02",
+         "text": "By 2030, a third of Japan's workers will be over 60. Firms are raising the retirement age. "
+                 "The government wants more women in work."},
+        {"title": "Oscar audiences shrink", "text": "The last time attendance was so low was in 1984. "
+                 "This year's contenders drew small crowds."},
+    ]), encoding="utf-8")
+    engine = Engine.open(settings)
+    engine.ingest_paths([corpus])
+    hits = engine.searcher.answer_hits("Who won the 2030 World Cup?", k=10)
+    assert "Japan bids to host the Rugby World Cup" not in {h.article.title for h in hits}
+    assert engine.ask("Who won the 2030 World Cup?").abstained
+    # An undated story naming only history stays a candidate for a year it may be about.
+    hits = engine.searcher.answer_hits("When did 2005 Oscar attendance last drop this low?", k=10)
+    assert "Oscar audiences shrink" in {h.article.title for h in hits}
