@@ -41,9 +41,10 @@ from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, times
 from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.prepare import prepare_batch
 from retrieval.indexing.sentences import split_sentences
+from retrieval.indexing.story_table import StoryTable
 from retrieval.sanitize import clean_article
 from retrieval.settings import Settings
-from retrieval.stories import StoryBook, StoryInput
+from retrieval.stories import LSH_THRESHOLD, NUM_PERM, StoryBook, StoryInput
 from retrieval.types import Article, ArticleInfo, Chunk, IngestReport, Sentence, Skipped
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ class NewsIndex:
             self.keys = KeyTable(client, f"{p}_keys")
         except Exception as exc:  # chromadb raises many types for a broken store
             raise IndexUnavailableError(f"cannot open the index at {self.location}: {one_line(exc)}") from exc
-        self.stories = StoryBook(self.articles, settings.story_similarity, settings.story_window_hours)
+        table = StoryTable(self.lexical.db, LSH_THRESHOLD, NUM_PERM)  # the story LSH, in the lexical file
+        self.stories = StoryBook(self.articles, table, settings.story_similarity, settings.story_window_hours)
         self._deltas = WriteDeltas(self)
         if not self.keys.migrated:  # an index built before the key table: once, by whoever opens it first
             with self._write_lock, storage_errors(self.settings, self.location):

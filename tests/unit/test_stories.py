@@ -121,7 +121,7 @@ def test_crash_mid_write_leaves_no_story_member_behind(index, monkeypatch):
     index.add_articles([art(UPDATE, "/n/update.txt")])
     stored = {a.id for a in index.list_articles()}
     assert index.find_by_key("/n/wire.txt") is None
-    assert set(index.stories._members) == stored
+    assert index.stories.table.ids() == stored
     metas = index.articles.get(include=["metadatas"])["metadatas"]
     assert all(m.get("story_id") and m.get("status") == "complete" for m in metas)
     # The update started its own story: it did not join one whose only article never made it into the index.
