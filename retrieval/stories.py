@@ -216,7 +216,7 @@ class StoryBook:
                     continue
                 m = decode_signature(str(meta.get("minhash", "")))
                 if m is not None:
-                    rows.append((aid, str(meta["story_id"]), encode_signature(m), int(meta.get("shingles", 0)), m.hashvalues))
+                    rows.append((aid, str(meta["story_id"]), m.hashvalues, int(meta.get("shingles", 0))))
             self.table.add(rows)
 
     def forget(self, article_id: str) -> None:
@@ -239,26 +239,27 @@ class StoryBook:
         self._changing(catch_up=True)
         out: list[StoryAssignment] = []
         batch: list[tuple[StoryInput, str]] = []
-        for item in items:
-            m, n = signature(item.text)
-            story, matched, how = self._copy_of(item.article_id, m, n)
-            if not story:
-                story, matched = self._same_event(item, batch)
-                how = "event" if story else ""
-            story = story or new_story_id(item.article_id)
-            encoded = encode_signature(m)
-            self.table.add([(item.article_id, story, encoded, n, m.hashvalues)])
-            batch.append((item, story))
-            out.append(StoryAssignment(story, encoded, n, matched, how))
+        with self.table.transaction():  # one commit for the batch (its later articles see the earlier ones)
+            for item in items:
+                m, n = signature(item.text)
+                story, matched, how = self._copy_of(item.article_id, m, n)
+                if not story:
+                    story, matched = self._same_event(item, batch)
+                    how = "event" if story else ""
+                story = story or new_story_id(item.article_id)
+                self.table.add([(item.article_id, story, m.hashvalues, n)])
+                batch.append((item, story))
+                out.append(StoryAssignment(story, encode_signature(m), n, matched, how))
         return out
 
     def _copy_of(self, aid: str, m: LeanMinHash, n: int) -> tuple[str, str, str]:
         best, best_c, best_story = "", 0.0, ""
-        candidates = self.table.members(sorted(self.table.candidates(m.hashvalues) - {aid}))
-        for other, (story, encoded, on) in candidates.items():
-            om = decode_signature(encoded)
-            if om is None:
+        from datasketch import LeanMinHash
+
+        for other, (story, values, on) in self.table.candidates(m.hashvalues).items():
+            if other == aid:
                 continue
+            om = LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
             c = containment(m, n, om, on)
             if c >= COPY_CONTAINMENT and (c, other) > (best_c, best):
                 best, best_c, best_story = other, c, story

@@ -11,8 +11,9 @@ The bands are exactly datasketch's (`MinHashLSH(threshold, num_perm)`: its `b` b
 values each), so the candidates are the ones the in-memory LSH returned, and so are the stories.
 
 Tables (in `<data dir>/lexical/<collection>.sqlite3`, beside the FTS5 index, same WAL file):
-- `story_members`: article id -> story id, signature (as stored in Chroma), shingle count;
-- `story_bands`: (band, key, article id), the band key being the band's hash values as bytes.
+- `story_members`: article number -> article id, story id, signature (128 x 32 bits), shingle count;
+- `story_bands`: (band, key, article number), the key being the band's hash values as one integer
+  (~1.5 KB per article for both tables, ~30 MB at 20,000 articles).
 Two markers in the file's `meta` table say whether the tables match Chroma (`retrieval.stories`):
 `stories_synced`, the Chroma version they reflect, and `stories_writing`, the token of a write
 that has changed them and not yet finished (left behind by a write that died).
@@ -20,7 +21,6 @@ that has changed them and not yet finished (left behind by a write that died).
 
 from __future__ import annotations
 
-import base64
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
@@ -33,41 +33,55 @@ _SQL_VARS = 900
 
 _DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS story_members ("
-    " id TEXT PRIMARY KEY, story TEXT NOT NULL, minhash TEXT NOT NULL, shingles INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS story_members (no INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+    " story TEXT NOT NULL, minhash BLOB NOT NULL, shingles INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS story_bands ("
-    " band INTEGER NOT NULL, key BLOB NOT NULL, id TEXT NOT NULL, PRIMARY KEY (band, key, id)) WITHOUT ROWID",
+    " band INTEGER NOT NULL, key INTEGER NOT NULL, no INTEGER NOT NULL, PRIMARY KEY (band, key, no)) WITHOUT ROWID",
 )
 
 
 @lru_cache(maxsize=4)
-def band_ranges(threshold: float, num_perm: int) -> tuple[tuple[int, int], ...]:
-    """datasketch's bands for this threshold: (start, end) of each band's hash values."""
+def band_shape(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's bands for this threshold: (b bands, r hash values each, taken in order)."""
     from datasketch import MinHashLSH
 
-    return tuple(MinHashLSH(threshold=threshold, num_perm=num_perm).hashranges)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    assert list(lsh.hashranges) == [(i * lsh.r, (i + 1) * lsh.r) for i in range(lsh.b)]
+    if lsh.r > 2:
+        raise ValueError(f"a band of {lsh.r} hash values does not fit one 64-bit key; lower NUM_PERM or raise the threshold")
+    return lsh.b, lsh.r
 
 
-def band_keys(hashvalues: np.ndarray, ranges: Sequence[tuple[int, int]]) -> list[tuple[int, bytes]]:
-    """(band, key) of a signature: equal keys in one band <=> equal hash values (they fit in 32 bits)."""
-    values = np.asarray(hashvalues, dtype=">u8")
-    return [(b, values[s:e].tobytes()) for b, (s, e) in enumerate(ranges)]
+def band_keys(hashvalues: np.ndarray, b: int, r: int) -> list[int]:
+    """Each band's key: its r (<= 2) hash values (32 bits each) as one signed 64-bit integer, so
+    equal keys in a band <=> equal hash values, as in datasketch's LSH."""
+    v = np.asarray(hashvalues, dtype=np.uint64)[: b * r].reshape(b, r)
+    keys = v[:, 0] << np.uint64(32) | v[:, 1] if r == 2 else v[:, 0]
+    return keys.view(np.int64).tolist()
 
 
 class StoryTable:
-    """Band keys and signatures of the stored articles that have a story (one SQLite connection per thread)."""
+    """Band keys and signatures of the stored articles that have a story (one SQLite connection per thread).
+
+    The caller holds the index's write lock; `transaction()` groups a write's changes in one commit.
+    """
 
     def __init__(self, connect: Callable[[], sqlite3.Connection], threshold: float, num_perm: int) -> None:
         self._connect = connect
         self.threshold, self.num_perm = threshold, num_perm
         conn = connect()
+        if {r[0] for r in conn.execute("SELECT name FROM sqlite_master")} >= {"meta", "story_members", "story_bands"}:
+            return  # nothing to create: no write (a full disk still opens the index to read)
         with _write(conn):
             for statement in _DDL:
                 conn.execute(statement)
 
     @property
-    def ranges(self) -> tuple[tuple[int, int], ...]:
-        return band_ranges(self.threshold, self.num_perm)
+    def shape(self) -> tuple[int, int]:
+        return band_shape(self.threshold, self.num_perm)
+
+    def transaction(self) -> _write:
+        return _write(self._connect())
 
     # -- markers ------------------------------------------------------------------------------
 
@@ -91,37 +105,41 @@ class StoryTable:
     def ids(self) -> set[str]:
         return {r[0] for r in self._connect().execute("SELECT id FROM story_members")}
 
-    def candidates(self, hashvalues: np.ndarray) -> set[str]:
-        """The members sharing at least one band key with this signature (the LSH query)."""
-        conn = self._connect()
-        out: set[str] = set()
-        for band, key in band_keys(hashvalues, self.ranges):
-            out.update(r[0] for r in conn.execute("SELECT id FROM story_bands WHERE band = ? AND key = ?", (band, key)))
-        return out
+    def candidates(self, hashvalues: np.ndarray) -> dict[str, tuple[str, np.ndarray, int]]:
+        """The members sharing at least one band key with this signature (the LSH query), as `members`."""
+        conn, nos = self._connect(), set()
+        for band, key in enumerate(band_keys(hashvalues, *self.shape)):
+            nos.update(r[0] for r in conn.execute("SELECT no FROM story_bands WHERE band = ? AND key = ?", (band, key)))
+        return self._select("no", sorted(nos))
 
-    def members(self, ids: Iterable[str]) -> dict[str, tuple[str, str, int]]:
-        """article id -> (story id, encoded signature, shingles) of these ids that are members."""
-        ids, conn, out = list(ids), self._connect(), {}
-        for b in range(0, len(ids), _SQL_VARS):
-            part = ids[b : b + _SQL_VARS]
-            sql = f"SELECT id, story, minhash, shingles FROM story_members WHERE id IN ({','.join('?' * len(part))})"
-            out.update((a, (s, m, int(n))) for a, s, m, n in conn.execute(sql, part))
+    def members(self, ids: Iterable[str]) -> dict[str, tuple[str, np.ndarray, int]]:
+        """article id -> (story id, signature hash values, shingles) of these ids that are members."""
+        return self._select("id", list(ids))
+
+    def _select(self, column: str, values: list) -> dict[str, tuple[str, np.ndarray, int]]:
+        conn, out = self._connect(), {}
+        for b in range(0, len(values), _SQL_VARS):
+            part = values[b : b + _SQL_VARS]
+            sql = f"SELECT id, story, minhash, shingles FROM story_members WHERE {column} IN ({','.join('?' * len(part))})"
+            out.update((a, (s, np.frombuffer(m, dtype="<u4"), int(n))) for a, s, m, n in conn.execute(sql, part))
         return out
 
     # -- writing ------------------------------------------------------------------------------
 
-    def add(self, rows: Sequence[tuple[str, str, str, int, np.ndarray]]) -> None:
-        """(article id, story, encoded signature, shingles, hash values) each; an id present is replaced."""
+    def add(self, rows: Sequence[tuple[str, str, np.ndarray, int]]) -> None:
+        """(article id, story, signature hash values, shingles) each; an id present is replaced."""
         if not rows:
             return
         conn = self._connect()
         with _write(conn):
             self._remove(conn, [r[0] for r in rows])
-            conn.executemany("INSERT INTO story_members VALUES (?, ?, ?, ?)", [r[:4] for r in rows])
-            conn.executemany(
-                "INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)",
-                [(band, key, aid) for aid, _, _, _, values in rows for band, key in band_keys(values, self.ranges)],
-            )
+            b, r = self.shape
+            for aid, story, values, n in rows:
+                blob = np.asarray(values, dtype="<u4").tobytes()
+                no = conn.execute("INSERT INTO story_members (id, story, minhash, shingles) VALUES (?, ?, ?, ?)",
+                                  (aid, story, blob, int(n))).lastrowid
+                conn.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?, ?)",
+                                 [(band, key, no) for band, key in enumerate(band_keys(values, b, r))])
 
     def remove(self, ids: Iterable[str]) -> None:
         ids = list(ids)
@@ -131,10 +149,12 @@ class StoryTable:
                 self._remove(conn, ids)
 
     def _remove(self, conn: sqlite3.Connection, ids: list[str]) -> None:
-        for aid, (_, minhash, _) in self.members(ids).items():
-            values = np.frombuffer(base64.b64decode(minhash.encode("ascii")), dtype="<u4")  # as added: valid
-            conn.executemany(
-                "DELETE FROM story_bands WHERE band = ? AND key = ? AND id = ?",
-                [(band, key, aid) for band, key in band_keys(values, self.ranges)],
-            )
-            conn.execute("DELETE FROM story_members WHERE id = ?", (aid,))
+        b, r = self.shape
+        for b0 in range(0, len(ids), _SQL_VARS):
+            part = ids[b0 : b0 + _SQL_VARS]
+            sql = f"SELECT no, minhash FROM story_members WHERE id IN ({','.join('?' * len(part))})"
+            for no, blob in conn.execute(sql, part).fetchall():
+                keys = band_keys(np.frombuffer(blob, dtype="<u4"), b, r)
+                conn.executemany("DELETE FROM story_bands WHERE band = ? AND key = ? AND no = ?",
+                                 [(band, key, no) for band, key in enumerate(keys)])
+                conn.execute("DELETE FROM story_members WHERE no = ?", (no,))
