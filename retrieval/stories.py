@@ -11,12 +11,15 @@ Two articles are in one story when
 Incremental: a new article joins the story of its best match (a copy first, else the closest
 same-event report) or starts one; nothing else is re-clustered, and a story id never changes.
 A story is nothing but the `story_id` its articles carry in their metadata, next to the MinHash
-signature (`minhash`, `shingles`) the LSH is rebuilt from: both are written with the article's
-record under the index's pending/complete protocol, so a crash can never leave a story id that
-points at a missing article, nor a signature without its article. The in-memory LSH is built from
-those records on a process's first write that assigns a story and then kept in step from each
-write's own changes; when another process wrote in between (Chroma's version moved), only the
-articles it added are read (`_catch_up`: the ids first, then the records the LSH lacks).
+signature (`minhash`, `shingles`): both are written with the article's record under the index's
+pending/complete protocol, so a crash can never leave a story id that points at a missing article,
+nor a signature without its article. The LSH is kept on disk (`indexing/story_table.py`: each
+member's band keys and signature, in the lexical SQLite file): a new article's candidates are the
+members sharing one of its band keys (datasketch's bands, so the same candidates as its in-memory
+LSH), and a write adds and removes its own articles' rows. Markers in that file say whether the
+table matches Chroma: a write that finds another process wrote since (Chroma's version moved) or
+that a write died part-way (its token left behind) catches up by ids first, then reads the
+records the table lacks only (`_catch_up`; for an index older than the table, once, all of them).
 
 Indexes built before stories existed get their ids on a process's first write (`backfill`, once).
 """
