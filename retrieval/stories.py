@@ -187,8 +187,15 @@ class StoryBook:
 
     def backfill_once(self) -> int:
         """On a process's first write only: `backfill` the complete articles without a story (found
-        by ids: those without a `shingles` number); returns how many got a story id now."""
+        by ids: those without a `shingles` number); returns how many got a story id now.
+
+        Skipped when the story table is in step with Chroma: it gets there only through a write
+        that ran this check, and stays there only while every write is one that stores stories."""
         if self._checked:
+            return 0
+        synced, writing = self.table.markers()
+        if synced == self._start and not writing:
+            self._checked = True
             return 0
         complete = self.articles.get(where={"status": "complete"}, include=[])["ids"]
         storied = self.articles.get(where={"$and": [{"status": "complete"}, {"shingles": {"$gte": 0}}]}, include=[])
