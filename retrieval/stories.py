@@ -141,7 +141,9 @@ class StoryAssignment:
 class StoryBook:
     """Assigns stories over the stored articles' LSH (`StoryTable`, on disk); used under the index's write lock."""
 
-    def __init__(self, articles_collection, table: StoryTable, similarity: float = 0.9, window_hours: float = 72.0) -> None:
+    def __init__(
+        self, articles_collection, table: StoryTable, similarity: float = 0.9, window_hours: float = 72.0
+    ) -> None:
         self.articles = articles_collection
         self.table = table
         self.similarity = similarity

@@ -17,8 +17,8 @@ do itself:
 
 Reconciling is itself incremental: Chroma's article ids (no metadata) against the file's, then the
 records and sentences of the missing articles only (`LexicalStore.sync`); the story table does
-the same with its own token and marker (`StoryBook._catch_up`). Key changes (a duplicate under a new name, a key moved or pruned) are
-copied for the articles they touched only.
+the same with its own token and marker (`StoryBook._catch_up`). Key changes (a duplicate under a
+new name, a key moved or pruned) are copied for the articles they touched only.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def band_shape(threshold: float, num_perm: int) -> tuple[int, int]:
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     assert list(lsh.hashranges) == [(i * lsh.r, (i + 1) * lsh.r) for i in range(lsh.b)]
     if lsh.r > 2:
-        raise ValueError(f"a band of {lsh.r} hash values does not fit one 64-bit key; lower NUM_PERM or raise the threshold")
+        raise ValueError(f"a band of {lsh.r} hash values does not fit one 64-bit key; lower NUM_PERM or raise "
+                         "the threshold")
     return lsh.b, lsh.r
 
 
@@ -87,7 +88,8 @@ class StoryTable:
 
     def markers(self) -> tuple[str, str]:
         """(the Chroma version the tables reflect, the token of a write changing them or "")."""
-        got = dict(self._connect().execute("SELECT key, value FROM meta WHERE key IN ('stories_synced', 'stories_writing')"))
+        sql = "SELECT key, value FROM meta WHERE key IN ('stories_synced', 'stories_writing')"
+        got = dict(self._connect().execute(sql))
         return got.get("stories_synced", ""), got.get("stories_writing", "")
 
     def start_write(self, token: str) -> None:
@@ -120,7 +122,8 @@ class StoryTable:
         conn, out = self._connect(), {}
         for b in range(0, len(values), _SQL_VARS):
             part = values[b : b + _SQL_VARS]
-            sql = f"SELECT id, story, minhash, shingles FROM story_members WHERE {column} IN ({','.join('?' * len(part))})"
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT id, story, minhash, shingles FROM story_members WHERE {column} IN ({marks})"
             out.update((a, (s, np.frombuffer(m, dtype="<u4"), int(n))) for a, s, m, n in conn.execute(sql, part))
         return out
 

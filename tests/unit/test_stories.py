@@ -94,7 +94,8 @@ def test_an_index_built_before_stories_gets_ids_on_the_next_write(index):
     old = [{**m, "story_id": None, "minhash": None, "shingles": None} for m in res["metadatas"]]  # None deletes a key
     index.articles.update(ids=res["ids"], metadatas=old)
     with index.lexical.db() as conn:  # nor the story table that came after stories
-        for sql in ("DELETE FROM story_members", "DELETE FROM story_bands", "DELETE FROM meta WHERE key LIKE 'stories_%'"):
+        for sql in ("DELETE FROM story_members", "DELETE FROM story_bands",
+                    "DELETE FROM meta WHERE key LIKE 'stories_%'"):
             conn.execute(sql)
     before = index.version()
     reopened = NewsIndex.open(index.settings, index.embeddings)  # another process: an empty LSH
