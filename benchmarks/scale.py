@@ -16,7 +16,8 @@ Per size, in fresh processes: an ingest process writes the corpus (articles/s wi
 own time taken out); then a bot process opens the index, answers `--questions` questions through
 the full extractive `ask` path (p50/p95), stores 1 new article and times the next question, then
 100 more and times the next, then 1 more; each of the three writes is timed too (the first write
-of a process also builds the story LSH from every stored signature, once); its peak RSS and the data dir's size on disk are reported. The last
+of a process reads no other article: the story LSH is on disk); its peak RSS and the data dir's
+size on disk are reported. The last
 two lines are for scripts:
     first question after adding 1 article: X.XX s        (at the largest size run)
     p50 growth <largest>/<smallest>: X.XX

@@ -11,12 +11,15 @@ Two articles are in one story when
 Incremental: a new article joins the story of its best match (a copy first, else the closest
 same-event report) or starts one; nothing else is re-clustered, and a story id never changes.
 A story is nothing but the `story_id` its articles carry in their metadata, next to the MinHash
-signature (`minhash`, `shingles`) the LSH is rebuilt from: both are written with the article's
-record under the index's pending/complete protocol, so a crash can never leave a story id that
-points at a missing article, nor a signature without its article. The in-memory LSH is built from
-those records on a process's first write that assigns a story and then kept in step from each
-write's own changes; when another process wrote in between (Chroma's version moved), only the
-articles it added are read (`_catch_up`: the ids first, then the records the LSH lacks).
+signature (`minhash`, `shingles`): both are written with the article's record under the index's
+pending/complete protocol, so a crash can never leave a story id that points at a missing article,
+nor a signature without its article. The LSH is kept on disk (`indexing/story_table.py`: each
+member's band keys and signature, in the lexical SQLite file): a new article's candidates are the
+members sharing one of its band keys (datasketch's bands, so the same candidates as its in-memory
+LSH), and a write adds and removes its own articles' rows. Markers in that file say whether the
+table matches Chroma: a write that finds another process wrote since (Chroma's version moved) or
+that a write died part-way (its token left behind) catches up by ids first, then reads the
+records the table lacks only (`_catch_up`; for an index older than the table, once, all of them).
 
 Indexes built before stories existed get their ids on a process's first write (`backfill`, once).
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +38,8 @@ import numpy as np
 
 if TYPE_CHECKING:  # datasketch (with scipy) takes ~0.6 s to import: only writes and benchmarks need it
     from datasketch import LeanMinHash
+
+    from retrieval.indexing.story_table import StoryTable
 
 log = logging.getLogger(__name__)
 
@@ -133,61 +139,65 @@ class StoryAssignment:
 
 
 class StoryBook:
-    """The LSH over stored articles and their story ids; one per index, used under its write lock."""
+    """Assigns stories over the stored articles' LSH (`StoryTable`, on disk); used under the index's write lock."""
 
-    def __init__(self, articles_collection, similarity: float = 0.9, window_hours: float = 72.0) -> None:
+    def __init__(
+        self, articles_collection, table: StoryTable, similarity: float = 0.9, window_hours: float = 72.0
+    ) -> None:
         self.articles = articles_collection
+        self.table = table
         self.similarity = similarity
         self.window_s = int(window_hours * 3600)
-        self._lsh_index = None  # built on first use
-        self._synced = False  # in step during the current write
-        self._in_step: str | None = None  # the Chroma version the LSH reflects; None: not built yet
         self._start = ""  # the Chroma version the current write started from
+        self._token: str | None = None  # this write's token in the table's markers, once it changed them
+        self._in_step = False  # the table reflected `_start` when this write began changing it (or was caught up)
         self._checked = False  # the backfill check ran in this process
-        self._tentative: set[str] = set()  # assigned in the current write, not yet committed
-        self._members: dict[str, tuple[str, LeanMinHash, int]] = {}  # article id -> (story, signature, shingles)
 
-    @property
-    def _lsh(self):
-        if self._lsh_index is None:
-            from datasketch import MinHashLSH
-
-            self._lsh_index = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        return self._lsh_index
-
-    # -- keeping the LSH in step with the stored records ------------------------------------
-
-    def sync(self, records: dict[str, dict]) -> None:
-        """Index every complete record's signature not yet in the LSH; drop articles no longer stored."""
-        for aid in [a for a in self._members if a not in records]:
-            self.forget(aid)
-        self._add_records(records)
-
-    def _add_records(self, records: dict[str, dict]) -> None:
-        for aid, meta in records.items():
-            meta = meta or {}
-            if aid in self._members or meta.get("status") != "complete" or not meta.get("story_id"):
-                continue
-            m = decode_signature(str(meta.get("minhash", "")))
-            if m is not None:
-                self._insert(aid, str(meta["story_id"]), m, int(meta.get("shingles", 0)))
+    # -- keeping the table in step with the stored records ------------------------------------
 
     def begin(self, version: str) -> None:
-        """At the start of every write, at Chroma `version`. A write that failed part-way (its
-        assignments never committed) leaves members whose records may be missing: they are
-        dropped, and the LSH is caught up with Chroma before its next use."""
-        if self._tentative:
-            for aid in self._tentative:
-                self.forget(aid)
-            self._tentative.clear()
-            if self._in_step is not None:
-                self._in_step = ""  # matches no version: caught up at the next assignment
-        self._start, self._synced = version, False
+        """At the start of every write, at Chroma `version` (nothing is read: the table says at first use)."""
+        self._start, self._token, self._in_step = version, None, False
+
+    def _changing(self, catch_up: bool = False) -> None:
+        """Before the write's first change to the table: note whether it is in step and record this
+        write's token (a write that dies leaves it: the next one catches up); `catch_up`: before a
+        lookup, make it match Chroma if it did not (other processes' writes, a dead write, an old index)."""
+        if self._token is None:
+            synced, writing = self.table.markers()
+            self._in_step = synced == self._start and not writing
+            self._token = uuid.uuid4().hex[:12]
+            self.table.start_write(self._token)
+        if catch_up and not self._in_step:
+            self._catch_up()
+            self._in_step = True
+
+    def committed(self, before: str, found: str, new: str) -> None:
+        """After a write's version bump (`found`: Chroma's version just before it, `new`: after it).
+
+        The table reflects `new` if it reflected `before` (this write's own changes were applied as
+        it went) and nobody else wrote in between; otherwise the next write that uses it catches up.
+        """
+        synced, writing = self.table.markers()
+        if self._token is None:
+            in_step = synced == before and not writing
+        else:
+            in_step = self._in_step and writing == self._token
+        if in_step and found == before:
+            self.table.settle(new)
+        self._token = None
 
     def backfill_once(self) -> int:
         """On a process's first write only: `backfill` the complete articles without a story (found
-        by ids: those without a `shingles` number); returns how many got a story id now."""
+        by ids: those without a `shingles` number); returns how many got a story id now.
+
+        Skipped when the story table is in step with Chroma: it gets there only through a write
+        that ran this check, and stays there only while every write is one that stores stories."""
         if self._checked:
+            return 0
+        synced, writing = self.table.markers()
+        if synced == self._start and not writing:
+            self._checked = True
             return 0
         complete = self.articles.get(where={"status": "complete"}, include=[])["ids"]
         storied = self.articles.get(where={"$and": [{"status": "complete"}, {"shingles": {"$gte": 0}}]}, include=[])
@@ -200,86 +210,72 @@ class StoryBook:
         self._checked = True
         return done
 
-    def committed(self, before: str, found: str, new: str) -> None:
-        """After a write's version bump (`found`: Chroma's version just before it, `new`: after it).
-
-        The LSH reflects `new` if it reflected `before` (this write's own changes were applied
-        as it went) and nobody else wrote in between; otherwise it is caught up at its next use.
-        """
-        self._tentative.clear()
-        if self._in_step is not None:
-            self._in_step = new if self._in_step == before == found else ""
-
-    def _ensure_synced(self) -> None:
-        """Before the write's first assignment: build the LSH (once per process), or catch up with
-        what other processes wrote since it was last in step (their articles only)."""
-        if self._synced:
-            return
-        if self._in_step is None:
-            res = self.articles.get(where={"status": "complete"}, include=["metadatas"])
-            self.sync(dict(zip(res["ids"], res["metadatas"])))
-        elif self._in_step != self._start:
-            self._catch_up()
-        self._in_step, self._synced = self._start, True
-
     def _catch_up(self) -> None:
-        """Drop members Chroma no longer has; read the records of stored articles the LSH lacks."""
+        """Drop members Chroma no longer has; add the stored complete articles the table lacks (by ids,
+        then their records only: the one-time build of an index older than the table reads them all)."""
         stored = set(self.articles.get(include=[])["ids"])  # ids only: cheap at any size
-        for aid in [a for a in self._members if a not in stored]:
-            self.forget(aid)
-        new = sorted(stored - self._members.keys())
+        have = self.table.ids()
+        self.table.remove(sorted(have - stored))
+        new = sorted(stored - have)
+        if len(new) > BACKFILL_PAGE:
+            log.info("indexing the stories of %d articles (once)", len(new))
         for b in range(0, len(new), BACKFILL_PAGE):
             res = self.articles.get(ids=new[b : b + BACKFILL_PAGE], include=["metadatas"])
-            self._add_records(dict(zip(res["ids"], res["metadatas"])))
+            rows = []
+            for aid, meta in zip(res["ids"], res["metadatas"]):
+                meta = meta or {}
+                if meta.get("status") != "complete" or not meta.get("story_id"):
+                    continue
+                m = decode_signature(str(meta.get("minhash", "")))
+                if m is not None:
+                    rows.append((aid, str(meta["story_id"]), m.hashvalues, int(meta.get("shingles", 0))))
+            self.table.add(rows)
 
     def forget(self, article_id: str) -> None:
-        if self._members.pop(article_id, None) is not None:
-            self._lsh.remove(article_id)
-
-    def _insert(self, aid: str, story: str, m: LeanMinHash, n: int) -> None:
-        if aid in self._members:
-            self.forget(aid)
-        self._members[aid] = (story, m, n)
-        self._lsh.insert(aid, m)
+        self._changing()
+        self.table.remove([article_id])
 
     def story_of(self, article_id: str) -> str:
-        member = self._members.get(article_id)
+        member = self.table.members([article_id]).get(article_id)
         return member[0] if member else ""
+
 
     # -- assigning ------------------------------------------------------------------------
 
     def assign(self, items: Sequence[StoryInput]) -> list[StoryAssignment]:
         """A story for each new article, in order (later ones may join earlier ones' stories).
 
-        Each is added to the LSH at once; if the write that follows fails (it never reaches
-        `committed`), the next write's `begin` drops it again and catches up with Chroma.
+        Each is added to the table at once; if the write that follows fails (it never reaches
+        `committed`), its token stays in the table and the next write catches up with Chroma.
         """
-        self._ensure_synced()
+        self._changing(catch_up=True)
         out: list[StoryAssignment] = []
         batch: list[tuple[StoryInput, str]] = []
-        for item in items:
-            m, n = signature(item.text)
-            story, matched, how = self._copy_of(item.article_id, m, n)
-            if not story:
-                story, matched = self._same_event(item, batch)
-                how = "event" if story else ""
-            story = story or new_story_id(item.article_id)
-            self._insert(item.article_id, story, m, n)
-            self._tentative.add(item.article_id)
-            batch.append((item, story))
-            out.append(StoryAssignment(story, encode_signature(m), n, matched, how))
+        with self.table.transaction():  # one commit for the batch (its later articles see the earlier ones)
+            for item in items:
+                m, n = signature(item.text)
+                story, matched, how = self._copy_of(item.article_id, m, n)
+                if not story:
+                    story, matched = self._same_event(item, batch)
+                    how = "event" if story else ""
+                story = story or new_story_id(item.article_id)
+                self.table.add([(item.article_id, story, m.hashvalues, n)])
+                batch.append((item, story))
+                out.append(StoryAssignment(story, encode_signature(m), n, matched, how))
         return out
 
     def _copy_of(self, aid: str, m: LeanMinHash, n: int) -> tuple[str, str, str]:
-        best, best_c = "", 0.0
-        for other in self._lsh.query(m):
-            if other == aid or other not in self._members:
+        best, best_c, best_story = "", 0.0, ""
+        from datasketch import LeanMinHash
+
+        for other, (story, values, on) in self.table.candidates(m.hashvalues).items():
+            if other == aid:
                 continue
-            _, om, on = self._members[other]
+            om = LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
             c = containment(m, n, om, on)
             if c >= COPY_CONTAINMENT and (c, other) > (best_c, best):
-                best, best_c = other, c
-        return (self._members[best][0], best, "copy") if best else ("", "", "")
+                best, best_c, best_story = other, c, story
+        return (best_story, best, "copy") if best else ("", "", "")
 
     def _same_event(self, item: StoryInput, batch: Sequence[tuple[StoryInput, str]]) -> tuple[str, str]:
         """The story of the closest stored (or same-batch) article in the window, if close enough."""
@@ -289,8 +285,10 @@ class StoryBook:
                 cos = float(np.dot(item.vector, other.vector))
                 if cos >= best[0] and (cos, other.article_id) > best[::2]:
                     best = (cos, story, other.article_id)
-        for aid, cos in self._neighbours(item):
-            story = self.story_of(aid)
+        neighbours = self._neighbours(item)
+        stories = self.table.members(aid for aid, _ in neighbours)
+        for aid, cos in neighbours:
+            story = stories[aid][0] if aid in stories else ""
             if story and aid != item.article_id and cos >= best[0]:
                 best = (cos, story, aid)
         return best[1], best[2]

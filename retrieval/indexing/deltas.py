@@ -1,9 +1,10 @@
 """A write keeps what is derived from Chroma in step from its own changes, not by re-reading the corpus.
 
-Two things are derived from the Chroma collections: this process's story LSH (`retrieval.stories`)
-and the lexical file (`lexical_store.py`, shared by the processes of one data dir). A write changes
-both as it goes (its new articles are added to each, its deleted ones removed from each), so at its
-end only markers move: the file's `synced` (the Chroma version it reflects) and the LSH's. The
+Two things are derived from the Chroma collections: the story LSH (`retrieval.stories`, its table
+`story_table.py`) and the lexical file (`lexical_store.py`); both live in the lexical SQLite file,
+shared by the processes of one data dir. A write changes both as it goes (its new articles are
+added to each, its deleted ones removed from each), so at its end only markers move: the file's
+`synced` (the Chroma version it reflects) and the story table's (`stories_synced`). The
 corpus is read again only when the markers say that something happened which this write did not
 do itself:
 
@@ -15,9 +16,9 @@ do itself:
   write is under way; the same in-between state as before this module, healed by the next write).
 
 Reconciling is itself incremental: Chroma's article ids (no metadata) against the file's, then the
-records and sentences of the missing articles only (`LexicalStore.sync`); the LSH does the same
-(`StoryBook._catch_up`). Key changes (a duplicate under a new name, a key moved or pruned) are
-copied for the articles they touched only.
+records and sentences of the missing articles only (`LexicalStore.sync`); the story table does
+the same with its own token and marker (`StoryBook._catch_up`). Key changes (a duplicate under a
+new name, a key moved or pruned) are copied for the articles they touched only.
 """
 
 from __future__ import annotations

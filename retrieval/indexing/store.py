@@ -15,7 +15,8 @@ removed on the next write, so a crash never leaves a partial or duplicated artic
 
 The lexical index (`lexical_store.py`, SQLite FTS5) is written in the same path: an article's rows
 after its Chroma sentences and before it is marked complete, removed with it. A write reads only
-what it changes: the file and the story LSH are reconciled with Chroma (by ids, then the missing
+what it changes: the file and the story LSH (a table in the same file) are reconciled with Chroma
+(by ids, then the missing
 articles only) only when another process wrote or a write failed part-way (`deltas.py`).
 """
 
@@ -41,9 +42,10 @@ from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, times
 from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.prepare import prepare_batch
 from retrieval.indexing.sentences import split_sentences
+from retrieval.indexing.story_table import StoryTable
 from retrieval.sanitize import clean_article
 from retrieval.settings import Settings
-from retrieval.stories import StoryBook, StoryInput
+from retrieval.stories import LSH_THRESHOLD, NUM_PERM, StoryBook, StoryInput
 from retrieval.types import Article, ArticleInfo, Chunk, IngestReport, Sentence, Skipped
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,8 @@ class NewsIndex:
             self.keys = KeyTable(client, f"{p}_keys")
         except Exception as exc:  # chromadb raises many types for a broken store
             raise IndexUnavailableError(f"cannot open the index at {self.location}: {one_line(exc)}") from exc
-        self.stories = StoryBook(self.articles, settings.story_similarity, settings.story_window_hours)
+        table = StoryTable(self.lexical.db, LSH_THRESHOLD, NUM_PERM)  # the story LSH, in the lexical file
+        self.stories = StoryBook(self.articles, table, settings.story_similarity, settings.story_window_hours)
         self._deltas = WriteDeltas(self)
         if not self.keys.migrated:  # an index built before the key table: once, by whoever opens it first
             with self._write_lock, storage_errors(self.settings, self.location):

@@ -10,6 +10,7 @@ from retrieval.answering.search import Searcher
 from retrieval.indexing.keys import KeyTable
 from retrieval.indexing.lexical_store import LexicalStore
 from retrieval.indexing.store import NewsIndex
+from retrieval.stories import StoryBook
 from retrieval.types import Article
 from tests.unit.test_stories import UPDATE, WIRE, art
 
@@ -122,3 +123,41 @@ def test_a_delete_killed_between_chroma_and_the_lexical_file_is_reconciled(setti
     assert wire not in Searcher(again, settings).lexical().article_pos
     assert all(h.article.id != wire for h in searcher.search("Instagram penitentiary", mode="bm25"))
     assert not again.lexical.writing() and again.lexical.synced() == again.version()
+
+
+def test_a_fresh_process_first_write_reads_no_corpus_nor_builds_the_story_lsh(settings, embeddings, reads, monkeypatch):
+    """A one-off `newsbot ingest` (cron): the story LSH is on disk, looked up by the new article's band keys."""
+    first = NewsIndex.open(settings, embeddings)
+    first.add_articles(corpus(40) + [art(WIRE, "/n/wire.txt")])
+    reads.clear()
+    monkeypatch.setattr(StoryBook, "_catch_up", no_full_sync)  # the table is in step: nothing to rebuild
+    monkeypatch.setattr(LexicalStore, "sync", no_full_sync)
+    monkeypatch.setattr(KeyTable, "all_keys", no_full_sync)
+
+    fresh = NewsIndex.open(settings, embeddings)  # another process, started for one write
+    assert fresh.add_articles([art(UPDATE, "/n/update.txt", title="Update", source="Outlet")]).added == 1
+    assert whole_listings(reads) == []
+    assert [(name, kw) for name, kw in reads if len(kw.get("ids") or []) > 2] == []
+    assert [kw for _, kw in reads if "complete" in str(kw.get("where"))] == []  # nor the backfill check's id listings
+    monkeypatch.undo()
+    # the copy still found the wire story (through the stored band keys), the table is in step
+    assert fresh.find_by_key("/n/update.txt").story_id == fresh.find_by_key("/n/wire.txt").story_id
+    assert fresh.stories.table.ids() == {a.id for a in fresh.list_articles()}
+    assert fresh.stories.table.markers() == (fresh.version(), "")
+
+
+def test_an_index_without_the_story_table_builds_it_once(settings, embeddings, reads):
+    index = NewsIndex.open(settings, embeddings)
+    index.add_articles(corpus(10) + [art(WIRE, "/n/wire.txt")])
+    with index.lexical.db() as conn:  # as left by a version before the table: no rows, no markers
+        conn.execute("DELETE FROM story_members")
+        conn.execute("DELETE FROM story_bands")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'stories_%'")
+    old = NewsIndex.open(settings, embeddings)
+    old.add_articles([art(UPDATE, "/n/update.txt", title="Update", source="Outlet")])
+    assert old.find_by_key("/n/update.txt").story_id == old.find_by_key("/n/wire.txt").story_id
+    assert old.stories.table.ids() == {a.id for a in old.list_articles()}
+    reads.clear()
+    again = NewsIndex.open(settings, embeddings)  # built once: the next process reads no records
+    again.add_articles([corpus(12)[-1]])
+    assert whole_listings(reads) == []
