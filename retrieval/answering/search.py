@@ -23,7 +23,6 @@ position, so hits get their context without further Chroma calls.
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import re
 import sqlite3
