@@ -28,7 +28,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -190,12 +190,17 @@ class RankerModel:
         """P(answers) per row of `features()` output (all FEATURES; the model reads its own columns)."""
         if len(feats) == 0:
             return np.zeros(0)
-        if self.features != FEATURES:
-            feats = feats[:, [FEATURES.index(f) for f in self.features]]
+        if self._columns is not None:
+            feats = feats[:, self._columns]
         ua, xa = article_inputs(feats, arts)
         pa = dict(zip(ua.tolist(), self.article.predict(xa).tolist()))
         ps = self.sentence.predict(sentence_inputs(feats, arts))
         return ps * np.asarray([pa[a] for a in arts.tolist()])
+
+    @cached_property
+    def _columns(self) -> list[int] | None:
+        """Where its features are in `features()` output (None: all of them, in order)."""
+        return None if self.features == FEATURES else [FEATURES.index(f) for f in self.features]
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> RankerModel:

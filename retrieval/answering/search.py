@@ -223,13 +223,15 @@ class Searcher:
         # "Who won the 2030 World Cup?": when no candidate story mentions the year, none says; and a
         # dated story whose years are all far from it (published 2005, naming 2002 and 2011) is not
         # about it, even when another candidate (a forecast "by 2030") mentions the year.
-        arts = lex.article_of(ranked.rows)
-        if not any(_mentions_years(question, lex, a) for a in set(arts.tolist())):
-            return []
-        near = [a for a in set(arts.tolist()) if _near_years(question, lex, a)]
-        if len(near) < len(set(arts.tolist())):
-            keep = np.isin(arts, near)
-            ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
+        if years := set(_YEAR.findall(question)):
+            arts = lex.article_of(ranked.rows)
+            texts = {a: _year_text(lex, a) for a in set(arts.tolist())}  # each story read once
+            if not any(y in text for text in texts.values() for y in years):
+                return []
+            near = [a for a in texts if _near_years(years, lex.article(a).published_at, texts[a])]
+            if len(near) < len(texts):
+                keep = np.isin(arts, near)
+                ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.
         keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]
@@ -353,30 +355,24 @@ def _spread(rows: np.ndarray, scores: np.ndarray, article_rows: np.ndarray, k: i
 _YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
 
 
-def _near_years(question: str, lex: LexicalIndex, article: int) -> bool:
-    """False when a dated article's year and the years it names are all more than one from the question's.
+def _year_text(lex: LexicalIndex, article: int) -> str:
+    """What a story says of years: its headline, its year of publication and its sentences.
+
+    A question naming a year (1800-2999) that no candidate story mentions is not answered: a year is
+    the one term whose absence is decisive (a story that never mentions 2030 does not say who won in
+    2030).
+    """
+    info = lex.article(article)
+    return " ".join([info.title, info.published_at[:4], *lex.texts(*lex.article_span(article))])
+
+
+def _near_years(asked: set[str], published_at: str, text: str) -> bool:
+    """False when a dated story's year and the years it names (`text`) are all more than one from the asked ones.
 
     Within one: a story of early 2005 about "this year's" Oscars may name only 2004 ("last year").
-    Only dated articles: an undated story may name only history (1984, 1997) while being about the
+    Only dated stories: an undated story may name only history (1984, 1997) while being about the
     year asked (measured on the BBC dev questions: the undated rule lost one answer, gained nothing).
     """
-    info = lex.article(article)
-    asked = {int(y) for y in _YEAR.findall(question)}
-    if not asked or not info.published_at[:4].isdigit():
+    if not published_at[:4].isdigit():
         return True
-    text = " ".join([info.title, info.published_at[:4], *lex.texts(*lex.article_span(article))])
-    return any(abs(int(y) - a) <= 1 for y in _YEAR.findall(text) for a in asked)
-
-
-def _mentions_years(question: str, lex: LexicalIndex, article: int) -> bool:
-    """False when the question names a year (1800-2999) that the article never mentions.
-
-    Its date of publication counts as a mention. A year is the one term whose absence is decisive:
-    a story that never mentions 2030 does not say who won in 2030.
-    """
-    years = set(_YEAR.findall(question))
-    if not years:
-        return True
-    info = lex.article(article)
-    text = " ".join([info.title, info.published_at[:4], *lex.texts(*lex.article_span(article))])
-    return any(y in text for y in years)
+    return any(abs(int(y) - int(a)) <= 1 for y in _YEAR.findall(text) for a in asked)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,7 @@ def _tokenizer_file() -> Path:
     return Path(blingfire.__file__).parent / "bert_base_tok.bin"
 
 
-class EncoderEmbeddings:
+class EncoderEmbeddings(ABC):
     """LangChain's `Embeddings` interface over one `encode(texts) -> unit vectors [n, dims]`
     (symmetric models: a query is embedded like a text). Subclasses give `encode`, `name` and `dims`.
 
@@ -54,8 +55,9 @@ class EncoderEmbeddings:
     ~0.1 s and nothing here needs it); `as_langchain()` registers it as one for code that checks.
     """
 
+    @abstractmethod
     def encode(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        """Unit vectors [len(texts), dims], one per text."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(list(texts)).tolist()

@@ -93,3 +93,13 @@ def test_as_langchain_makes_it_a_langchain_embeddings(embeddings):
 
     assert isinstance(embeddings.as_langchain(), Embeddings)
     assert asyncio.run(embeddings.aembed_query("one")) == pytest.approx(embeddings.embed_query("one"), abs=1e-5)
+
+
+def test_an_embedder_without_encode_cannot_be_made():
+    from retrieval.indexing.embeddings import EncoderEmbeddings
+
+    class Half(EncoderEmbeddings):
+        name, dims = "half", 2
+
+    with pytest.raises(TypeError, match="encode"):
+        Half()
