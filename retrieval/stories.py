@@ -301,12 +301,9 @@ class StoryBook:
     def _neighbours(self, item: StoryInput) -> list[tuple[str, float]]:
         """The nearest stored articles in the item's window, with their cosine similarity."""
         try:
-            n = min(NEIGHBOURS, self.articles.count())
-            if n == 0:
-                return []
-            res = self.articles.query(
+            res = self.articles.query(  # no count() first: it grows with the corpus; fewer come back if fewer exist
                 query_embeddings=[np.asarray(item.vector, dtype=np.float32)],
-                n_results=n,
+                n_results=NEIGHBOURS,
                 include=["embeddings", "metadatas"],
             )
         except Exception as exc:  # an empty window or a fresh collection: no neighbours, not a failure

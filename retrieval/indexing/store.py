@@ -187,12 +187,13 @@ class NewsIndex:
         return self._query(self.chunks, embedding, k, where, _chunk)
 
     def _query(self, collection, embedding, k, where, make):
-        n = collection.count()
-        if n == 0 or k <= 0:
+        # No count() first: it reads every record's row (46 ms a query at 375k sentences), and a
+        # query asking for more than the collection holds gets what there is.
+        if k <= 0:
             return []
         res = collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
-            n_results=min(k, n),
+            n_results=k,
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )

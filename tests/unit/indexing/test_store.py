@@ -92,6 +92,21 @@ def test_sentences_keep_exact_offsets_and_metadata(index):
     assert (chunk.first, chunk.last) == (0, 2) and chunk.text == a.text[chunk.start : chunk.end] and score > 0.3
 
 
+def test_searching_and_writing_never_count_a_collection(index, monkeypatch):
+    """Chroma's count() reads a row per record (it grows with the corpus): a query asks for k and
+    gets what there is, and the story check of a write does the same."""
+    index.add_articles([art(TEXT_A, "/n/a.txt")])
+
+    def no_count(self):
+        raise AssertionError("count() on the question or write path")
+
+    monkeypatch.setattr(type(index.sentences), "count", no_count)
+    index.add_articles([art(TEXT_B, "/n/b.txt", title="Floods")])  # its story neighbours are queried
+    hits = index.query_sentences(index.embeddings.embed_query("How many residents were evacuated?"), 50)
+    assert len(hits) == 7 and hits[0][0].text == "Rescue teams evacuated 300 residents."
+    assert index.query_sentences(index.embeddings.embed_query("rain"), 5, where={"source": "nowhere"}) == []
+
+
 def test_interrupted_write_is_undone_on_next_write(index, monkeypatch):
     """A writer that dies after marking articles pending leaves nothing half-visible."""
     index.add_articles([art(TEXT_A, "/n/a.txt")])
