@@ -205,3 +205,29 @@ def test_a_lexical_file_from_before_corrections_gets_the_updated_at_column(tmp_p
     store = LexicalStore(path)
     changed, _ = store.articles_since(-1)
     assert [(row[1], row[2], row[-1]) for row in changed] == [("a1", "Kept", None)]
+
+
+def test_common_terms_gather_no_candidates_but_still_score(opened, monkeypatch):
+    """FTS5 scores every row holding a query term: terms in more than COMMON_SHARE of the rows (and
+    COMMON_FLOOR rows) are left out of its query (the two rarest gather when all are common); candidates are scored with all."""
+    from retrieval.answering import lexical
+
+    settings, index = opened
+    index.add_articles([Article(title=f"Harbour report {i}", text=f"The harbour was busy on day {i}.\nBoats left "
+                                "the harbour at dawn.", source="Port", key=f"h{i}") for i in range(5)]
+                       + [Article(title="Zorblax", text="Scientists found a zorblax near the harbour.", source="Lab", key="z")])
+    monkeypatch.setattr(lexical, "COMMON_SHARE", 0.3)
+    monkeypatch.setattr(lexical, "COMMON_FLOOR", 0)
+    lex = Searcher(index, settings).lexical()
+    harbour, zorblax, boats, busy = (tokenize(w)[0] for w in ("harbour", "zorblax", "boats", "busy"))
+    gathered = []
+    real_top = LexicalStore.top
+    monkeypatch.setattr(LexicalStore, "top", lambda self, terms, *a: (gathered.append(list(terms)), real_top(self, terms, *a))[1])
+
+    rows, scores = lex.top([zorblax, harbour], 5)
+    assert gathered[-1] == [zorblax]  # "harbour" is in every row
+    assert lex.texts(int(rows[0]), int(rows[0]) + 1) == ["Scientists found a zorblax near the harbour."]
+    both = lex.bm25([zorblax, harbour], rows[:1])[0]
+    assert scores[0] == pytest.approx(both) and both > lex.bm25([zorblax], rows[:1])[0]  # scored with both
+    lex.top([harbour, boats, busy], 5)
+    assert sorted(gathered[-1]) == sorted([boats, busy])  # all common: the two rarest
