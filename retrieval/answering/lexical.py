@@ -199,9 +199,9 @@ class LexicalIndex:
         return rows[keep], scores[keep]
 
     def _gathering(self, terms: Sequence[str]) -> list[str]:
-        """The terms FTS5 gathers candidates by: those in at most COMMON_SHARE of the rows or COMMON_FLOOR rows (FTS5
-        scores every row holding any of them, a cost that grows with the corpus); the two rarest
-        when every term is common. The candidates are still scored with all the terms."""
+        """The terms FTS5 gathers candidates by: those in at most COMMON_SHARE of the rows or
+        COMMON_FLOOR rows (FTS5 scores every row holding any of them, a cost that grows with the
+        corpus); the two rarest when every term is common. Candidates are scored with all the terms."""
         df = self.doc_freq(list(dict.fromkeys(t for t in terms if t)))
         present = [t for t, d in df.items() if d > 0]
         rare = [t for t in present if df[t] <= max(COMMON_SHARE * self.n_rows, COMMON_FLOOR)]
