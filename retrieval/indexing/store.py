@@ -16,8 +16,8 @@ removed on the next write, so a crash never leaves a partial or duplicated artic
 The lexical index (`lexical_store.py`, SQLite FTS5) is written in the same path: an article's rows
 after its Chroma sentences and before it is marked complete, removed with it. A write reads only
 what it changes: the file and the story LSH (a table in the same file) are reconciled with Chroma
-(by ids, then the missing
-articles only) only when another process wrote or a write failed part-way (`deltas.py`).
+(by ids, then the missing articles only) only when another process wrote or a write failed
+part-way (`deltas.py`).
 """
 
 from __future__ import annotations
