@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from retrieval.errors import IndexUnavailableError
@@ -42,9 +44,10 @@ def make_client(settings: Settings):
                 f"as it is: move the folder {path} away (or restore a backup) and run `newsbot ingest` again"
             )
         repair_if_no_writer(settings)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        # A probe of its own: two processes opening one folder at once must not remove each other's.
+        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=path)
+        os.close(handle)
+        os.unlink(probe)
     except OSError as exc:
         raise IndexUnavailableError(
             f"the index folder {path} is not writable ({exc.strerror}); choose another with --data-dir or NEWSBOT_DATA_DIR"

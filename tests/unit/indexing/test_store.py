@@ -143,6 +143,18 @@ def test_unwritable_index_folder_is_a_clear_error(tmp_path, settings, embeddings
         NewsIndex.open(settings.with_(data_dir=blocker / "data"), embeddings)
 
 
+def test_opening_never_removes_another_openers_write_probe(settings, embeddings):
+    # Two processes opening one folder at once both probe it; one used to delete the other's probe
+    # between its write and its unlink, and that process then failed with "not writable".
+    settings.index_dir.mkdir(parents=True)
+    others = [settings.index_dir / ".write-test", settings.index_dir / ".write-test-other"]
+    for probe in others:
+        probe.write_text("another process is probing")
+    NewsIndex.open(settings, embeddings)
+    assert all(p.read_text() == "another process is probing" for p in others)
+    assert sorted(settings.index_dir.glob(".write-test*")) == sorted(others)  # its own probe is gone
+
+
 def test_corrupt_index_is_a_clear_error_and_is_left_alone(settings, embeddings):
     settings.index_dir.mkdir(parents=True)
     db = settings.index_dir / "chroma.sqlite3"
