@@ -209,7 +209,7 @@ def test_a_lexical_file_from_before_corrections_gets_the_updated_at_column(tmp_p
 
 def test_common_terms_gather_no_candidates_but_still_score(opened, monkeypatch):
     """FTS5 scores every row holding a query term: terms in more than COMMON_SHARE of the rows (and
-    COMMON_FLOOR rows) are left out of its query (the two rarest gather when all are common); candidates are scored with all."""
+    COMMON_FLOOR rows, and any in more than COMMON_CAP rows) are left out of its query (the two rarest gather when all are common); candidates are scored with all."""
     from retrieval.answering import lexical
 
     settings, index = opened
@@ -231,3 +231,9 @@ def test_common_terms_gather_no_candidates_but_still_score(opened, monkeypatch):
     assert scores[0] == pytest.approx(both) and both > lex.bm25([zorblax], rows[:1])[0]  # scored with both
     lex.top([harbour, boats, busy], 5)
     assert sorted(gathered[-1]) == sorted([boats, busy])  # all common: the two rarest
+    monkeypatch.setattr(lexical, "COMMON_SHARE", 1.0)  # every term within the share ...
+    lex.top([zorblax, harbour], 5)
+    assert sorted(gathered[-1]) == sorted([zorblax, harbour])
+    monkeypatch.setattr(lexical, "COMMON_CAP", 1)  # ... but a term in more rows than the cap never gathers
+    lex.top([zorblax, harbour], 5)
+    assert gathered[-1] == [zorblax]
