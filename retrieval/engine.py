@@ -51,12 +51,6 @@ History = Sequence[tuple[str, str]]
 OVERVIEW_STORIES = 3  # stories quoted for "What is the latest news?"; `latest -n` shows more
 
 
-def _cited(quote: str, n: int) -> str:
-    """'Sentence [n].': the marker before the sentence's final full stop."""
-    quote = quote.strip()
-    return f"{quote[:-1]} [{n}]." if quote.endswith(".") else f"{quote} [{n}]"
-
-
 class Engine:
     """Open once, share everywhere (threads included): ask, search, ingest, delete, stats, feeds.
 
@@ -108,6 +102,10 @@ class Engine:
 
                 self._pipeline = AnswerPipeline(index, self.settings, searcher=searcher)
             return self._pipeline
+
+    def warm_up(self) -> None:
+        """Load what a first question needs (model, vector segments, lexical view, ranker) before one is asked."""
+        self.pipeline.warm_up()
 
     # -- questions ------------------------------------------------------------------------------
 
@@ -310,7 +308,7 @@ class Engine:
         answer path then runs, and says what it finds).
         """
         from retrieval.articles import select
-        from retrieval.headlines import wants_overview
+        from retrieval.headlines import cited, wants_overview
 
         if plan.empty or not wants_overview(plan.search_question):
             return None
@@ -321,7 +319,7 @@ class Engine:
         if not leads:
             return None
         leads = [dataclasses.replace(c, n=i) for i, c in enumerate(leads, 1)]
-        text = " ".join(_cited(c.quote, c.n) for c in leads)
+        text = " ".join(cited(c.quote, c.n) for c in leads)
         return Answer(
             question=plan.question,
             answer=text,

@@ -118,6 +118,7 @@ class NewsBot(commands.AutoShardedBot):
         # The cap on concurrent questions: the engine runs only in these worker threads.
         self.executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="newsbot-engine")
         self._pending = 0
+        self.warm_up_task: asyncio.Task | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -127,7 +128,22 @@ class NewsBot(commands.AutoShardedBot):
         self.add_dynamic_items(SourcesButton, VoteButton)
         self.tree.on_error = self.on_app_command_error
         self.tree.interaction_check = self.allowed_here  # the allowlists apply to every slash command
+        self.warm_up_task = asyncio.create_task(self.warm_up(), name="newsbot-warm-up")
         await self.sync_commands()
+
+    async def warm_up(self) -> None:
+        """Load the index for questions while the bot connects, so the first reader does not wait for it.
+
+        On a large local index Chroma reads its vector segments on the first query (7-20 s at 100,000
+        articles). This runs in an engine worker, outside the cap on waiting questions.
+        """
+        start = time.perf_counter()
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.executor, self.engine.warm_up)
+        except Exception:  # noqa: BLE001  (the first question reports what is wrong, to the reader, in one line)
+            log.warning("loading the index ahead of the first question failed", exc_info=True)
+            return
+        log.info("index loaded for questions in %.1f s", time.perf_counter() - start)
 
     async def sync_commands(self) -> None:
         """Register slash commands: per allowed guild (instant) when there is an allowlist, else globally."""
@@ -177,6 +193,8 @@ class NewsBot(commands.AutoShardedBot):
             pass
 
     async def close(self) -> None:
+        if self.warm_up_task is not None:
+            self.warm_up_task.cancel()
         await super().close()  # unloads the extensions: the feed refresh loop stops
         self.executor.shutdown(wait=False, cancel_futures=True)
 

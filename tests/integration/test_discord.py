@@ -200,6 +200,25 @@ def test_login_syncs_commands_and_ask_defers_then_answers_with_sources(run, seed
         "no question or answer text in logs at INFO"
 
 
+def test_the_index_is_loaded_while_the_bot_connects_before_any_question(run, seed_settings, caplog):
+    from retrieval.engine import Engine
+
+    caplog.set_level(logging.INFO, logger="newsbot.discord")
+    engine = RecordingEngine(Engine(seed_settings))  # the seed index, opened afresh: nothing loaded yet
+    warmed = []
+    real = engine.engine.warm_up
+    engine.warm_up = lambda: (warmed.append(threading.current_thread().name), real())[1]
+
+    async def scenario(w: World):
+        await asyncio.wait_for(w.bot.warm_up_task, 60)
+        assert len(warmed) == 1 and warmed[0].startswith("newsbot-engine")  # in a worker, off the event loop
+        assert engine.engine._searcher is not None and engine.engine._searcher._lexical is not None
+        assert engine.calls == []  # no question was asked for it
+
+    run(scenario, engine)
+    assert "index loaded for questions in" in caplog.text
+
+
 def test_no_answer_is_private_and_help_stats_work(run, seed_engine):
     async def scenario(w: World):
         f = w.fake
