@@ -237,3 +237,33 @@ def test_common_terms_gather_no_candidates_but_still_score(opened, monkeypatch):
     monkeypatch.setattr(lexical, "COMMON_CAP", 1)  # ... but a term in more rows than the cap never gathers
     lex.top([zorblax, harbour], 5)
     assert gathered[-1] == [zorblax]
+
+
+@pytest.mark.parametrize("resort_after", [256, 0])  # edited in place / sorted again: the same result
+def test_a_new_generation_edits_the_article_list_like_a_fresh_read(opened, monkeypatch, resort_after):
+    from retrieval.answering import lexical
+    from retrieval.answering.lexical import LexicalIndex
+
+    monkeypatch.setattr(lexical, "RESORT_AFTER", resort_after)
+    settings, index = opened
+    dated = [Article(title=f"Report {i}", text=f"Report number {i} was filed.", source="Wire", key=f"r{i}",
+                     published_at=f"2025-03-0{i}T10:00:00Z") for i in (5, 2, 8)]
+    index.add_articles(ARTICLES + dated)
+    searcher = Searcher(index, settings)
+    first = searcher.lexical()
+
+    def fresh() -> LexicalIndex:
+        return LexicalIndex(index.lexical, searcher.lexical().version)
+
+    index.add_articles([Article(title="Report 3", text="Report number 3 was filed late.", source="Late Desk",
+                                key="r3", published_at="2025-03-03T10:00:00Z"), ZORBLAX])  # two new, one new source
+    index.add_articles([Article(title="Report 5", text="Report number 5 was corrected.", source="Wire", key="r5",
+                                published_at="2025-03-09T10:00:00Z")])  # replaced: moves to the end
+    index.delete_article(ZORBLAX.id)  # the only "Lab" article: its source goes
+    now = searcher.lexical()
+    assert now is not first and now.generation > first.generation
+    again = fresh()
+    assert [a.id for a in now.articles] == [a.id for a in again.articles]
+    assert [a.title for a in now.articles][-4:] == ["Report 2", "Report 3", "Report 8", "Report 5"]
+    assert now.article_pos == again.article_pos and now.sources == again.sources
+    assert "Lab" not in now.sources and "Late Desk" in now.sources
