@@ -40,7 +40,7 @@ from retrieval.indexing.embeddings import NewsbotEmbeddingFunction, make_embeddi
 from retrieval.indexing.keys import KeyTable
 from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, timestamp
 from retrieval.indexing.lock import IndexWriteLock
-from retrieval.indexing.prepare import PrepareAhead, PreparedArticle, prepare_batch
+from retrieval.indexing.prepare import prepare_batch
 from retrieval.indexing.sentences import split_sentences
 from retrieval.indexing.story_table import StoryTable
 from retrieval.sanitize import clean_article
@@ -248,37 +248,16 @@ class NewsIndex:
             recovered = self._recover()
             backfilled = self.stories.backfill_once()  # old indexes get story ids (checked once per process)
             # Step by step, so memory stays flat however long the input: each step's ids and keys are
-            # looked up in one call, its new articles written and its key changes saved. The next
-            # step's new articles are embedded (in a worker) while this one is written.
+            # looked up in one call, its new articles written and its key changes saved.
             stream = iter(articles)  # every source passes clean_article here: files, feeds, pages
-            ahead = PrepareAhead(self.embeddings, self.settings.chunk_sentences, self.settings.chunk_overlap)
-            try:
-                step = [clean_article(a) for a in islice(stream, WRITE_BATCH_ARTICLES)]
-                ahead.start(self._new_articles(step))
-                while step:
-                    ready = ahead.take()
-                    following = [clean_article(a) for a in islice(stream, WRITE_BATCH_ARTICLES)]
-                    ahead.start(self._new_articles(following))
-                    self._add_step(step, report, progress, ready)
-                    step = following
-            finally:
-                ahead.close()
+            while step := [clean_article(a) for a in islice(stream, WRITE_BATCH_ARTICLES)]:
+                self._add_step(step, report, progress)
             if report.added or report.replaced or report.deleted or report.duplicates or backfilled or recovered:
                 self._deltas.finish()
         return report
 
-    def _new_articles(self, step: list[Article]) -> list[Article]:
-        """The step's articles not stored yet, once per id: what is embedded ahead of the step's write."""
-        if not step:
-            return []
-        known = set(self.articles.get(ids=list({a.id for a in step}), include=[])["ids"])
-        return list({a.id: a for a in step if a.id not in known}.values())
-
-    def _add_step(self, step: list[Article], report: IngestReport, progress, ready: dict[str, PreparedArticle]) -> None:
-        """One step of `add_articles`: ids and keys looked up at once, new articles written, keys saved.
-
-        `ready`: its articles already split and embedded (by `PrepareAhead`), where they still match.
-        """
+    def _add_step(self, step: list[Article], report: IngestReport, progress) -> None:
+        """One step of `add_articles`: ids and keys looked up at once, new articles written, keys saved."""
         owners = self.keys.owners(a.key for a in step if a.key)
         known = set(self.articles.get(ids=list({a.id for a in step} | set(owners.values())), include=[])["ids"])
         owners = {k: a for k, a in owners.items() if a in known}  # a key left to a lost article names nothing
@@ -304,8 +283,7 @@ class NewsIndex:
                 if progress:
                     progress(article, 0)
                 continue
-            prepared = ready.get(aid)
-            sentences = prepared.sentences if prepared and prepared.article == article else split_sentences(aid, article.text)
+            sentences = split_sentences(aid, article.text)
             if not sentences:
                 report.skipped.append(Skipped(key or aid, "no sentences in the text; check the file's content"))
                 if progress:
@@ -320,7 +298,7 @@ class NewsIndex:
             batch.append(item)
             pending[aid] = item
         if batch:
-            self._write_batch(batch, report, progress, ready)
+            self._write_batch(batch, report, progress)
         self.keys.flush()
 
     def delete_article(self, article_id: str) -> bool:
@@ -388,7 +366,7 @@ class NewsIndex:
             self._delete(aid)
             known.discard(aid)
 
-    def _write_batch(self, batch: list[_Pending], report: IngestReport, progress=None, ready=None) -> None:
+    def _write_batch(self, batch: list[_Pending], report: IngestReport, progress=None) -> None:
         # A full disk in the middle of a write damages Chroma's files: check before embedding.
         check_space(self.settings, sum(len(p.sentences) for p in batch))
         prepared = prepare_batch(
@@ -396,7 +374,6 @@ class NewsIndex:
             self.embeddings,
             self.settings.chunk_sentences,
             self.settings.chunk_overlap,
-            ready,
         )
         stories = self.stories.assign([StoryInput.of(r.article, r.article_vector, timestamp(r.article.published_at)) for r in prepared])
         self._deltas.changing()
