@@ -104,8 +104,10 @@ class Engine:
             return self._pipeline
 
     def warm_up(self) -> None:
-        """Load what a first question needs (model, vector segments, lexical view, ranker) before one is asked."""
-        self.pipeline.warm_up()
+        """Load what a first question needs before one is asked: the ranker, the model, the vector segments
+        (seconds on a large local index: Chroma reads them on the first query) and the lexical view."""
+        self.pipeline  # noqa: B018  (no LCEL chain: langchain is left to the backends that use it)
+        self.search("news", k=1)
 
     # -- questions ------------------------------------------------------------------------------
 

@@ -139,12 +139,6 @@ class AnswerPipeline:
 
     # -- public ---------------------------------------------------------------------------
 
-    def warm_up(self) -> None:
-        """Load ahead what a first question would: the embedding model, the vector segments (seconds
-        on a large local index: Chroma reads them on the first query) and the lexical view. Nothing
-        is shown or stored, and the LCEL chain (langchain) is left to the backends that use it."""
-        self.searcher.search("news", k=1)
-
     def ask(self, question: str | bytes, history: History = (), filters: SearchFilters | None = None) -> Answer:
         """Answer with citations, or abstain with the fixed phrase. Raises QuestionError on bad input.
 

@@ -95,9 +95,8 @@ class LexicalIndex:
             for no, info in added:
                 bisect.insort(self.articles, info, key=_order)
                 self.article_pos[info.id] = no
-            new_sources = {info.source for _, info in added}
             self.sources = (sorted({a.source for a in self.articles}) if removed
-                            else sorted(set(previous.sources) | new_sources))
+                            else sorted(set(previous.sources) | {info.source for _, info in added}))
         self.n_rows, n_tokens = store.counts()
         self._avgdl = n_tokens / self.n_rows if self.n_rows else 1.0
         self._df: dict[str, int] = {}

@@ -209,7 +209,8 @@ def test_a_lexical_file_from_before_corrections_gets_the_updated_at_column(tmp_p
 
 def test_common_terms_gather_no_candidates_but_still_score(opened, monkeypatch):
     """FTS5 scores every row holding a query term: terms in more than COMMON_SHARE of the rows (and
-    COMMON_FLOOR rows, and any in more than COMMON_CAP rows) are left out of its query (the two rarest gather when all are common); candidates are scored with all."""
+    COMMON_FLOOR rows), and any in more than COMMON_CAP rows, are left out of its query (the two
+    rarest gather when all are common); candidates are scored with all."""
     from retrieval.answering import lexical
 
     settings, index = opened
