@@ -85,6 +85,36 @@ def expected_kind(question: str) -> str:
     return ""
 
 
+_ASKED_THING = re.compile(r"\b(?:what|which|how many|how much)\s+(.*)", re.I)
+# Words that end the phrase naming the asked thing ("What injury | is keeping...").
+_THING_ENDS = frozenset(
+    "is are was were be been being do does did has have had will would can could should may might must shall to of "
+    "in on at for by from with about as that the a an and or when after before during if".split()
+)
+THING_WORDS = 4  # at most this many words name the thing asked for
+
+
+def asked_thing(question: str) -> str:
+    """The words naming what a "what / which / how many" question asks for ("What injury is..." -> "injury").
+
+    "" when the question names no thing ("What is...", "Who...", "Why..."). The ranker compares
+    each sentence to these words alone: "fracturing his cheekbone" answers "What injury...?"
+    though it shares none of the question's words.
+    """
+    m = _ASKED_THING.search(question)
+    if not m:
+        return ""
+    words = []
+    for w in m.group(1).split():
+        bare = re.sub(r"\W", "", w.lower())
+        if not bare or bare in _THING_ENDS:
+            break
+        words.append(w.strip("?!.,;:\"'“”‘’"))
+        if len(words) == THING_WORDS:
+            break
+    return " ".join(words)
+
+
 def expected_subkind(question: str) -> tuple[str, re.Pattern[str]] | None:
     """The finer kind a question asks for (duration, money, share, year) and its pattern, or None."""
     for name, asks, holds in _SUBKINDS:

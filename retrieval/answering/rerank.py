@@ -13,6 +13,8 @@ candidate is judged with its article:
   sentences before it, and by the whole article (is this the right story at all);
 - whether it holds what the question asks for, beyond the question's own words (a number for
   "how many", a date for "when", a name for "who", a place for "where", a reason for "why");
+- how close it is to the words naming what the question asks for, alone ("What injury...?" ->
+  "injury": the answering "fracturing his cheekbone" shares no word with the question);
 - whether its article is the conversation's story, for follow-ups.
 
 A logistic model over these features (weights in `ranker.json`, trained on a named split by
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.answering.kinds import expected_kind, expected_subkind, has_kind, new_material
+from retrieval.answering.kinds import asked_thing, expected_kind, expected_subkind, has_kind, new_material
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.text import content_terms, tokenize
 
@@ -63,6 +65,8 @@ FEATURES = (
     "position",  # log(1 + the sentence's index in its article)
     "subtype_expected",  # the question asks for a duration, a sum of money, a share or a year
     "subtype_new",  # the sentence holds one beyond the question's own words
+    "thing_asked",  # the question names the thing it asks for ("What injury...", "How many copies...")
+    "cos_thing",  # cosine of the sentence to those words alone (0 when it names none)
 )
 
 _WORDS = re.compile(r"\S+")
@@ -305,17 +309,20 @@ def features(
     lead = order[:RESIDUAL_ARTICLES]
     derived = {a: title_is_derived(lex, a) for a in art_cos}
     # A title made from the first sentence is no headline: nothing to take out, no context to add.
+    thing = asked_thing(question)
     focus = np.asarray(
         embed(
             [
                 without_names(question),
                 *(without_names(question) if derived[a] else without_headline(question, lex.article(a).title) for a in lead),
+                *([thing] if thing else []),
             ]
         ),
         dtype=np.float64,
     )
     focus /= np.maximum(np.linalg.norm(focus, axis=1, keepdims=True), 1e-12)
     cos_nocaps = vec @ focus[0]
+    cos_thing = vec @ focus[-1] if thing else np.zeros(n)
     resid_vec = {a: focus[1 + i] for i, a in enumerate(lead)}
     cos_resid = np.asarray([vec[i] @ resid_vec[a] if a in resid_vec else cos_nocaps[i] for i, a in enumerate(art.tolist())])
     cos_centred = centred_cosines(vec, q / max(float(np.linalg.norm(q)), 1e-12), art)
@@ -393,6 +400,8 @@ def features(
             math.log1p(r - lo),
             1.0 if subkind else 0.0,
             1.0 if subkind and subkind[1].search(new_material(text, question)) else 0.0,
+            1.0 if thing else 0.0,
+            cos_thing[i],
         )
     return out
 

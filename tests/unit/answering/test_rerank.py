@@ -58,6 +58,39 @@ def test_focus_questions_drop_names_and_headline_words():
     assert rerank.without_headline("Blair", "Blair") == "Blair"  # never empty
 
 
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("What injury is keeping Andriy Shevchenko out of the trip?", "injury"),
+        ("On what date will South Africa face the Seychelles?", "date"),
+        ("Which newcomers might win their first caps?", "newcomers"),
+        ("How many copies of Half-Life 2 have been sold?", "copies"),
+        ("What legal move has the firm made?", "legal move"),
+        ("What is the capital of Egypt?", ""),  # names no thing
+        ("How much does he weigh?", ""),
+        ("Who won the match?", ""),
+        ("Why did David Blunkett resign?", ""),
+    ],
+)
+def test_asked_thing_names_what_the_question_asks_for(question, thing):
+    assert kinds.asked_thing(question) == thing
+
+
+def test_the_asked_thing_finds_the_answer_that_shares_no_word_with_it(embeddings):
+    # The premise of the cos_thing feature, with the real model: "injury" is closer to the sentence
+    # that names one than to sentences restating the question's story.
+    thing, *sentences = embeddings.embed_documents(
+        [
+            "injury",
+            "Milan's talismanic footballer misses Wednesday's tie after fracturing his cheekbone.",
+            "Manchester United's manager said the task would not be made easier by the absence of Shevchenko.",
+            "Milan beat Juventus in a penalty shootout at Old Trafford.",
+        ]
+    )
+    cos = np.asarray(sentences) @ np.asarray(thing)
+    assert int(np.argmax(cos)) == 0
+
+
 def test_leans_back():
     assert rerank.leans_back("He admitted he had gone to bed early.")
     assert rerank.leans_back("The firm said profits rose.")
@@ -152,6 +185,19 @@ def test_sentence_inputs_are_relative_to_the_article():
     assert x[0, 2:].tolist() == [-2.0, -2.0] and x[1, 2:].tolist() == [0.0, 0.0] and x[2, 2:].tolist() == [0.0, 0.0]
     ua, xa = rerank.article_inputs(feats, arts)
     assert ua.tolist() == [7, 9] and xa[0].tolist() == [3.0, 2.0, 2.0, 1.0]
+
+
+def test_the_asked_thing_is_a_feature_of_every_candidate(seed_engine):
+    searcher = seed_engine.searcher
+    lex, rows, feats = searcher.answer_candidates("How many people did Venezuela release?")
+    col = {f: i for i, f in enumerate(rerank.FEATURES)}
+    assert (feats[:, col["thing_asked"]] == 1.0).all()
+    vec = searcher._vectors(lex)(rows)
+    vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+    thing = np.asarray(searcher._embed_queries(["people"])[0], dtype=np.float64)
+    assert feats[:, col["cos_thing"]] == pytest.approx(vec @ (thing / np.linalg.norm(thing)), abs=1e-6)
+    _, _, none = searcher.answer_candidates("Who did Venezuela release?")
+    assert (none[:, [col["thing_asked"], col["cos_thing"]]] == 0.0).all()
 
 
 def test_answer_hits_are_ranked_by_probability(seed_engine):
