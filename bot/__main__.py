@@ -1,5 +1,5 @@
 """`python -m bot` runs the `newsbot` command."""
 
-from bot.cli import main
+from bot.cli import run
 
-main(prog_name="newsbot")
+run()

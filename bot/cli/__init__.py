@@ -6,6 +6,7 @@ that a command's module (and what it imports) is loaded only when that command r
 """
 
 from bot.cli.group import main
+from bot.cli.shared import exit_now_if_done
 
 COMMANDS = {
     "ask": ("bot.cli.ask:ask", "Answer QUESTION from the indexed articles, citing the exact sentences."),
@@ -40,4 +41,15 @@ COMMANDS = {
 for _name, (_target, _short_help) in COMMANDS.items():
     main.lazy(_name, _target, _short_help)
 
-__all__ = ["COMMANDS", "main"]
+
+
+def run() -> None:
+    """The `newsbot` program: the command group, ended without teardown after a read-only command."""
+    try:
+        main(prog_name="newsbot")
+    except SystemExit as done:
+        exit_now_if_done(done.code)
+        raise
+
+
+__all__ = ["COMMANDS", "main", "run"]

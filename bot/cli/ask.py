@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.chat import ChatSession
-from bot.cli.shared import fail, friendly_errors, pass_settings
+from bot.cli.shared import exit_fast_when_done, fail, friendly_errors, pass_settings
 from bot.terminal import StreamWriter, TerminalStyle, render_filters, render_note, render_sources
 from retrieval.engine import Engine
 from retrieval.errors import NewsbotError
@@ -139,6 +139,8 @@ def ask(
         fail('give a question, e.g. newsbot ask "How many people did Venezuela release?"')
     engine = Engine(settings)  # opens the index on first use
     text = engine.check_question(" ".join(question))  # before loading anything: fail fast
+    if engine.article_count() > 0:  # nothing to seed: this run only reads
+        exit_fast_when_done()
     ready(engine, quiet=as_json)
     if as_json:
         click.echo(terminal_json(engine.ask(text, **filters).to_json(), indent=2))

@@ -88,3 +88,36 @@ def test_extractive_ask_imports_no_langchain(seed_engine, seed_settings):
     modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert {"retrieval.answering.chain", "chromadb", "onnxruntime"} <= modules  # the guard reads real import lists
     assert not {m for m in modules if m.split(".")[0] in ("langchain_core", "langchain", "langsmith")}
+
+
+def _run_with_teardown_probe(*args: str, data_dir) -> subprocess.CompletedProcess:
+    """`newsbot ARGS` as the installed program runs it, with an exit handler that reports the teardown."""
+    code = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('TEARDOWN RAN\\n')); "
+            f"sys.argv = ['newsbot', '--data-dir', {str(data_dir)!r}, *{list(args)!r}]; "
+            "from bot.cli import run; run()")
+    env = {**os.environ, "NEWSBOT_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, timeout=180)
+
+
+def test_a_read_only_ask_ends_without_teardown_and_with_all_its_output(seed_engine, seed_settings):
+    """Freeing chromadb and the model at exit is ~0.2 s of a one-off `ask` (benchmarks/startup.py):
+    a run that only read skips it, its whole answer and sources still printed."""
+    proc = _run_with_teardown_probe("ask", SEED_QUESTION, data_dir=seed_settings.data_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "88 more people have been released" in proc.stdout and "000_51027276e70fa455.txt" in proc.stdout
+    assert "TEARDOWN RAN" not in proc.stderr
+    js = _run_with_teardown_probe("ask", "--json", SEED_QUESTION, data_dir=seed_settings.data_dir)
+    assert js.returncode == 0 and js.stdout.rstrip().endswith("}") and "TEARDOWN RAN" not in js.stderr
+
+
+def test_an_ask_that_seeds_or_fails_exits_normally(tmp_path):
+    """Only a successful run that changed nothing skips the teardown: seeding an empty index (a
+    write) and a refused question end the ordinary way, and the seeded index is whole afterwards."""
+    seeding = _run_with_teardown_probe("ask", SEED_QUESTION, data_dir=tmp_path / "fresh")
+    assert seeding.returncode == 0, seeding.stderr[-2000:]
+    assert "adding the seed articles" in seeding.stderr and "TEARDOWN RAN" in seeding.stderr
+    again = _run_with_teardown_probe("ask", SEED_QUESTION, data_dir=tmp_path / "fresh")
+    assert "88 more people have been released" in again.stdout and "adding the seed" not in again.stderr
+    assert "TEARDOWN RAN" not in again.stderr
+    refused = _run_with_teardown_probe("ask", "   ", data_dir=tmp_path / "fresh")
+    assert refused.returncode == 1 and "error:" in refused.stderr and "TEARDOWN RAN" in refused.stderr
