@@ -20,6 +20,7 @@ from retrieval.answering.question import check_history, check_question
 from retrieval.errors import FetchError
 from retrieval.package_data import data_folder
 from retrieval.settings import Settings
+from retrieval.text import cited
 from retrieval.types import (
     Answer,
     AppliedFilters,
@@ -310,7 +311,7 @@ class Engine:
         answer path then runs, and says what it finds).
         """
         from retrieval.articles import select
-        from retrieval.headlines import cited, wants_overview
+        from retrieval.headlines import wants_overview
 
         if plan.empty or not wants_overview(plan.search_question):
             return None

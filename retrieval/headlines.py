@@ -41,12 +41,6 @@ def wants_overview(question: str) -> bool:
     return not [t for t in tokenize(question) if t not in _OVERVIEW_WORDS]
 
 
-def cited(quote: str, n: int) -> str:
-    """'Sentence [n].': an overview's sentence with its citation marker before the final full stop."""
-    quote = quote.strip()
-    return f"{quote[:-1]} [{n}]." if quote.endswith(".") else f"{quote} [{n}]"
-
-
 _SEPARATOR = re.compile(r"\s+[|–—-]\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 

@@ -157,6 +157,12 @@ def parse_marker(body: str) -> list[int]:
     return out
 
 
+def cited(quote: str, n: int) -> str:
+    """'Sentence [n].': an overview's sentence with its citation marker before the final full stop."""
+    quote = quote.strip()
+    return f"{quote[:-1]} [{n}]." if quote.endswith(".") else f"{quote} [{n}]"
+
+
 def cited_numbers(sentence: str) -> list[int]:
     """All citation numbers in a sentence, in order, with repeats."""
     return [n for m in CITATION_MARK.finditer(sentence) for n in parse_marker(m.group(1))]

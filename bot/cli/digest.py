@@ -9,7 +9,7 @@ import click
 
 from bot.cli.shared import friendly_errors, pass_settings
 from bot.terminal import TerminalStyle, filters_line, render_citation, wrap
-from retrieval.text import strip_controls
+from retrieval.text import cited, strip_controls
 from retrieval.types import Digest, DigestStory
 
 
@@ -22,8 +22,8 @@ def _heading(i: int, story: DigestStory) -> str:
 
 
 def _cited(quote: str, n: int) -> str:
-    quote = " ".join(strip_controls(quote).split())
-    return f"{quote[:-1]} [{n}]." if quote.endswith(".") else f"{quote} [{n}]"
+    """The overview's "Sentence [n]." form, on one line, with no terminal control characters."""
+    return cited(" ".join(strip_controls(quote).split()), n)
 
 
 def render_text(digest: Digest, style: TerminalStyle) -> str:
