@@ -30,7 +30,7 @@ import base64
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -201,12 +201,7 @@ class StoryBook:
             return 0
         complete = self.articles.get(where={"status": "complete"}, include=[])["ids"]
         storied = self.articles.get(where={"$and": [{"status": "complete"}, {"shingles": {"$gte": 0}}]}, include=[])
-        todo = sorted(set(complete) - set(storied["ids"]))
-        records: dict[str, dict] = {}
-        for b in range(0, len(todo), BACKFILL_PAGE):
-            res = self.articles.get(ids=todo[b : b + BACKFILL_PAGE], include=["metadatas"])
-            records.update(zip(res["ids"], res["metadatas"]))
-        done = self.backfill(records)
+        done = self.backfill(dict(self._records(sorted(set(complete) - set(storied["ids"])))))
         self._checked = True
         return done
 
@@ -219,17 +214,23 @@ class StoryBook:
         new = sorted(stored - have)
         if len(new) > BACKFILL_PAGE:
             log.info("indexing the stories of %d articles (once)", len(new))
-        for b in range(0, len(new), BACKFILL_PAGE):
-            res = self.articles.get(ids=new[b : b + BACKFILL_PAGE], include=["metadatas"])
-            rows = []
-            for aid, meta in zip(res["ids"], res["metadatas"]):
-                meta = meta or {}
-                if meta.get("status") != "complete" or not meta.get("story_id"):
-                    continue
-                m = decode_signature(str(meta.get("minhash", "")))
-                if m is not None:
-                    rows.append((aid, str(meta["story_id"]), m.hashvalues, int(meta.get("shingles", 0))))
-            self.table.add(rows)
+        rows = []
+        for aid, meta in self._records(new):
+            if meta.get("status") != "complete" or not meta.get("story_id"):
+                continue
+            m = decode_signature(str(meta.get("minhash", "")))
+            if m is not None:
+                rows.append((aid, str(meta["story_id"]), m.hashvalues, int(meta.get("shingles", 0))))
+            if len(rows) >= BACKFILL_PAGE:  # written a page at a time, as read
+                self.table.add(rows)
+                rows = []
+        self.table.add(rows)
+
+    def _records(self, ids: Sequence[str]) -> Iterator[tuple[str, dict]]:
+        """(id, stored metadata) of these articles, read from Chroma a page at a time."""
+        for b in range(0, len(ids), BACKFILL_PAGE):
+            res = self.articles.get(ids=list(ids[b : b + BACKFILL_PAGE]), include=["metadatas"])
+            yield from zip(res["ids"], (meta or {} for meta in res["metadatas"]))
 
     def forget(self, article_id: str) -> None:
         self._changing()

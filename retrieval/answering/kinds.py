@@ -92,6 +92,7 @@ _THING_ENDS = frozenset(
     "in on at for by from with about as that the a an and or when after before during if".split()
 )
 THING_WORDS = 4  # at most this many words name the thing asked for
+_KIND_OF = re.compile(r"^(?:kind|kinds|sort|sorts|type|types|form|forms)\s+of\s+", re.I)
 
 
 def asked_thing(question: str) -> str:
@@ -105,7 +106,8 @@ def asked_thing(question: str) -> str:
     if not m:
         return ""
     words = []
-    for w in m.group(1).split():
+    rest = _KIND_OF.sub("", m.group(1), count=1)  # "what kind of deal" asks for a deal
+    for w in rest.split():
         bare = re.sub(r"\W", "", w.lower())
         if not bare or bare in _THING_ENDS:
             break

@@ -66,6 +66,7 @@ def test_focus_questions_drop_names_and_headline_words():
         ("Which newcomers might win their first caps?", "newcomers"),
         ("How many copies of Half-Life 2 have been sold?", "copies"),
         ("What legal move has the firm made?", "legal move"),
+        ("What kind of deal did they sign?", "deal"),
         ("What is the capital of Egypt?", ""),  # names no thing
         ("How much does he weigh?", ""),
         ("Who won the match?", ""),
