@@ -90,6 +90,13 @@ def test_sentences_keep_exact_offsets_and_metadata(index):
     assert hits[0][0].text == "Rescue teams evacuated 300 residents."
     (chunk, score), = index.query_chunks(index.embeddings.embed_query("flooded valley evacuation"), 5)
     assert (chunk.first, chunk.last) == (0, 2) and chunk.text == a.text[chunk.start : chunk.end] and score > 0.3
+    # The chunk record holds no copy of the text (Chroma would index it for full-text search): it is
+    # cut from the article's on reading.
+    assert index.chunks.get(ids=[chunk.id], include=["documents"])["documents"] == [None]
+    index.chunks.update(ids=[chunk.id], documents=["as an index from before stored it"])  # such an index reads as it is
+    assert index.query_chunks(index.embeddings.embed_query("flooded valley evacuation"), 5)[0][0].text == (
+        "as an index from before stored it"
+    )
 
 
 def test_searching_and_writing_never_count_a_collection(index, monkeypatch):
