@@ -18,17 +18,19 @@ from retrieval.text import terminal_json
 from retrieval.types import Answer
 
 
-def ready(engine: Engine, quiet: bool = False) -> Engine:
-    """The engine with its index open; a fresh, empty index gets the seed articles first."""
+def ready(engine: Engine, quiet: bool = False) -> bool:
+    """Open the engine's index; a fresh, empty index gets the seed articles first. True when it did
+    (the run wrote to the index)."""
+    if engine.article_count() > 0:
+        return False
+    if not quiet:
+        click.echo("The index is empty: adding the seed articles first (one time)...", err=True)
+    engine.ensure_seeded()
     if engine.article_count() == 0:
-        if not quiet:
-            click.echo("The index is empty: adding the seed articles first (one time)...", err=True)
-        engine.ensure_seeded()
-        if engine.article_count() == 0:
-            raise NewsbotError(
-                f"the index at {engine.settings.data_dir} is empty; add articles with `newsbot ingest PATH` first"
-            )
-    return engine
+        raise NewsbotError(
+            f"the index at {engine.settings.data_dir} is empty; add articles with `newsbot ingest PATH` first"
+        )
+    return True
 
 
 def _print_answer(engine: Engine, question: str, out_style: TerminalStyle, filters: dict) -> None:
@@ -131,7 +133,8 @@ def ask(
     if batch:
         if batch != "-" and not Path(batch).is_file():
             fail(f"{batch}: no such file; give a JSONL file with one {{\"id\", \"question\"}} object per line")
-        engine = ready(Engine(settings), quiet=True)
+        engine = Engine(settings)
+        ready(engine, quiet=True)
         if _run_batch(engine, batch, filters):
             sys.exit(1)
         return
@@ -139,9 +142,8 @@ def ask(
         fail('give a question, e.g. newsbot ask "How many people did Venezuela release?"')
     engine = Engine(settings)  # opens the index on first use
     text = engine.check_question(" ".join(question))  # before loading anything: fail fast
-    if engine.article_count() > 0:  # nothing to seed: this run only reads
+    if not ready(engine, quiet=as_json):  # nothing seeded: this run only reads
         exit_fast_when_done()
-    ready(engine, quiet=as_json)
     if as_json:
         click.echo(terminal_json(engine.ask(text, **filters).to_json(), indent=2))
         return
@@ -159,7 +161,8 @@ def chat(settings: Settings) -> None:
     """
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     style = TerminalStyle.for_stream(sys.stdout)
-    engine = ready(Engine(settings), quiet=not interactive)
+    engine = Engine(settings)
+    ready(engine, quiet=not interactive)
     session = ChatSession(engine, sys.stdout, sys.stderr, style, interactive)
     if interactive:
         try:
