@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from retrieval.answering.citations import make_citation
+from retrieval.indexing.sentences import stored_sentences
 from retrieval.text import STOPWORDS, content_terms, numbers_in
 from retrieval.types import Answer, ArticleInfo, Citation, Hit, Sentence
 
@@ -76,10 +77,8 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 def _sentences_with_vectors(index, article_ids: list[str]) -> list[tuple[Sentence, np.ndarray]]:
     where = {"article_id": {"$in": article_ids}} if len(article_ids) > 1 else {"article_id": article_ids[0]}
     res = index.sentences.get(where=where, include=["documents", "metadatas", "embeddings"])
-    return [
-        (Sentence(m["article_id"], int(m["i"]), int(m["start"]), int(m["end"]), d), np.asarray(v, dtype=np.float32))
-        for d, m, v in zip(res["documents"], res["metadatas"], res["embeddings"])
-    ]
+    found = stored_sentences(index.articles, res["documents"], res["metadatas"])
+    return [(s, np.asarray(v, dtype=np.float32)) for s, v in zip(found, res["embeddings"])]
 
 
 def _matches(index, c: Citation, members: list[ArticleInfo]) -> list[_Match]:

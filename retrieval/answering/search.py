@@ -169,8 +169,8 @@ class Searcher:
         emb = None
         if mode in ("hybrid", "dense"):
             emb = np.asarray(self.index.embeddings.embed_query(query), dtype=np.float64)
-            for sentence, sim in self.index.query_sentences(emb, n_cand, where=lex.where(filters)):
-                row = lex.row_of(sentence.id)
+            for sentence_id, sim in self.index.nearest_sentence_ids(emb, n_cand, where=lex.where(filters)):
+                row = lex.row_of(sentence_id)
                 if row is not None:  # a sentence written after the lexical index was read
                     cos_by_row[row] = sim
         bm_rows, bm_scores = np.zeros(0, dtype=np.int64), np.zeros(0)

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from retrieval.errors import ConfigError
 from retrieval.indexing.keys import keys_of
+from retrieval.indexing.sentences import stored_sentences
 from retrieval.settings import Settings
 from retrieval.text import LEXICAL_FORMAT, tokenize
 from retrieval.types import ArticleInfo, Sentence
@@ -366,8 +367,8 @@ class LexicalStore:
                 part = missing[b : b + FETCH_ARTICLES]
                 got = sentences.get(where={"article_id": {"$in": part}}, include=["documents", "metadatas"])
                 by_article: dict[str, list[Sentence]] = {a: [] for a in part}
-                for doc, m in zip(got["documents"], got["metadatas"]):
-                    by_article[m["article_id"]].append(Sentence(m["article_id"], int(m["i"]), int(m["start"]), int(m["end"]), doc))
+                for s in stored_sentences(articles, got["documents"], got["metadatas"]):
+                    by_article[s.article_id].append(s)
                 self.add([
                     (info_from_meta(a, records[a], None if keys is None else keys.get(a, [])), sorted(s, key=lambda x: x.index))
                     for a, s in by_article.items() if s

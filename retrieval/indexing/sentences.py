@@ -146,3 +146,25 @@ def split_sentences(article_id: str, text: str) -> list[Sentence]:
         Sentence(article_id=article_id, index=i, start=a, end=b, text=text[a:b])
         for i, (a, b) in enumerate(sentence_spans(text))
     ]
+
+
+def stored_sentences(articles, docs: list[str | None], metas: list[dict]) -> list[Sentence]:
+    """Sentence records as Chroma returns them, with their text.
+
+    Sentence records hold no document since the index stores them text-less (`store.py`): the text
+    is `article[start:end]` (as `split_sentences` guarantees), cut from the article records of
+    `articles` (the Chroma collection), read once for all of them. An index from before keeps its
+    sentence documents, which are used as they are.
+    """
+    docs = list(docs) if docs is not None else [None] * len(metas)
+    missing = sorted({m["article_id"] for d, m in zip(docs, metas) if d is None})
+    texts: dict[str, str] = {}
+    if missing:
+        res = articles.get(ids=missing, include=["documents"])
+        texts = {i: d or "" for i, d in zip(res["ids"], res["documents"])}
+    out = []
+    for d, m in zip(docs, metas):
+        start, end = int(m["start"]), int(m["end"])
+        text = d if d is not None else texts.get(m["article_id"], "")[start:end]
+        out.append(Sentence(m["article_id"], int(m["i"]), start, end, text))
+    return out

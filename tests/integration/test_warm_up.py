@@ -11,8 +11,8 @@ def test_warm_up_runs_one_vector_query_and_loads_the_lexical_view(settings, monk
     engine = Engine(settings)
     engine.ingest_paths([SEEDS])
     queried = []
-    real = NewsIndex.query_sentences
-    monkeypatch.setattr(NewsIndex, "query_sentences", lambda self, *a, **k: (queried.append(1), real(self, *a, **k))[1])
+    real = NewsIndex.nearest_sentence_ids
+    monkeypatch.setattr(NewsIndex, "nearest_sentence_ids", lambda self, *a, **k: (queried.append(1), real(self, *a, **k))[1])
     engine.warm_up()
     assert queried == [1]  # Chroma reads a collection's vector segments on its first query: done now
     assert engine.searcher._lexical is not None and engine.searcher._lexical.n_rows > 0

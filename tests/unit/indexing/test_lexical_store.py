@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from retrieval.answering.search import Searcher
+from retrieval.indexing import lexical_store
 from retrieval.indexing.lexical_store import LexicalStore, fts_query, fts_term, lexical_path
 from retrieval.indexing.store import NewsIndex
 from retrieval.settings import Settings
@@ -44,7 +45,7 @@ def test_adding_and_deleting_touch_only_those_articles(opened, monkeypatch):
     real_add, real_delete = LexicalStore.add, LexicalStore.delete
     monkeypatch.setattr(LexicalStore, "add", lambda self, items: (added.extend(i.id for i, _ in items), real_add(self, items)))
     monkeypatch.setattr(LexicalStore, "delete", lambda self, ids: (deleted.extend(ids), real_delete(self, ids)))
-    monkeypatch.setattr(NewsIndex, "iter_sentences", forbid)
+    monkeypatch.setattr(lexical_store, "stored_sentences", forbid)  # no sentence is read back from Chroma
 
     index.add_articles([ZORBLAX])
     hits = searcher.search("zorblax", mode="bm25")

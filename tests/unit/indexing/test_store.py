@@ -88,6 +88,12 @@ def test_sentences_keep_exact_offsets_and_metadata(index):
     assert (info.url, info.published_at, info.n_sentences) == ("https://example.org/floods", "2024-12-27T10:00:00Z", 3)
     hits = index.query_sentences(index.embeddings.embed_query("How many residents were evacuated?"), 1)
     assert hits[0][0].text == "Rescue teams evacuated 300 residents."
+    (sid, sim), = index.nearest_sentence_ids(index.embeddings.embed_query("How many residents were evacuated?"), 1)
+    assert (sid, sim) == (hits[0][0].id, pytest.approx(hits[0][1]))
+    # Sentence records hold no copy of their text either: it is cut from the article's.
+    assert index.sentences.get(ids=[sid], include=["documents"])["documents"] == [None]
+    index.sentences.update(ids=[sid], documents=["an old index's copy"])
+    assert index.get_sentences(a.id, 1, 1)[0].text == "an old index's copy"
     (chunk, score), = index.query_chunks(index.embeddings.embed_query("flooded valley evacuation"), 5)
     assert (chunk.first, chunk.last) == (0, 2) and chunk.text == a.text[chunk.start : chunk.end] and score > 0.3
     # The chunk record holds no copy of the text (Chroma would index it for full-text search): it is
@@ -179,7 +185,9 @@ def test_collection_reopens_with_registered_embedding_function(index, settings):
     client = chromadb.PersistentClient(path=str(settings.index_dir), settings=ChromaSettings(anonymized_telemetry=False))
     coll = client.get_collection(f"{settings.collection}_sentences")  # no embedding function passed
     res = coll.query(query_texts=["evacuated residents"], n_results=1)
-    assert res["documents"][0][0] == "Rescue teams evacuated 300 residents."
+    m = res["metadatas"][0][0]  # a sentence is its article's text [start:end]
+    article = client.get_collection(f"{settings.collection}_articles").get(ids=[m["article_id"]])["documents"][0]
+    assert article[m["start"] : m["end"]] == "Rescue teams evacuated 300 residents."
 
 
 def test_chroma_server_mode(chroma_server, settings, embeddings):
