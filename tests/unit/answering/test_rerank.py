@@ -283,3 +283,29 @@ def test_a_dated_story_far_from_the_asked_year_is_not_about_it(tmp_path, setting
     # An undated story naming only history stays a candidate for a year it may be about.
     hits = engine.searcher.answer_hits("When did 2005 Oscar attendance last drop this low?", k=10)
     assert "Oscar audiences shrink" in {h.article.title for h in hits}
+
+
+def test_an_undated_story_is_not_about_a_coming_year_it_never_names(tmp_path, settings):
+    # As the BBC set is: no dates. A story naming only 2002 and 2011 may still be about a past year
+    # it calls "this year", never about one still to come; the forecast naming the year stays.
+    import json
+
+    from retrieval.engine import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "articles.json").write_text(json.dumps([
+        {"title": "Japan bids to host the Rugby World Cup",
+         "text": "Japan wants to host the Rugby World Cup in 2011. Tokumasu said the 2002 football World Cup, "
+                 "co-hosted by Japan and South Korea, had been a huge success. Japan won praise for its stadiums."},
+        {"title": "Japan's ageing workforce",
+         "text": "By 2090, a third of Japan's workers will be over 60. Firms raised the retirement age in 2005."},
+    ]), encoding="utf-8")
+    engine = Engine.open(settings)
+    engine.ingest_paths([corpus])
+    titles = {h.article.title for h in engine.searcher.answer_hits("Who won the 2090 World Cup?", k=10)}
+    assert "Japan bids to host the Rugby World Cup" not in titles
+    assert "Tokumasu" not in engine.ask("Who won the 2090 World Cup?").answer
+    # A past year it never names (another story does): still a candidate, it may say "this year".
+    titles = {h.article.title for h in engine.searcher.answer_hits("Who hosted the 2005 World Cup bid?", k=10)}
+    assert "Japan bids to host the Rugby World Cup" in titles
