@@ -157,14 +157,18 @@ def stored_sentences(articles, docs: list[str | None], metas: list[dict]) -> lis
     sentence documents, which are used as they are.
     """
     docs = list(docs) if docs is not None else [None] * len(metas)
-    missing = sorted({m["article_id"] for d, m in zip(docs, metas) if d is None})
-    texts: dict[str, str] = {}
-    if missing:
-        res = articles.get(ids=missing, include=["documents"])
-        texts = {i: d or "" for i, d in zip(res["ids"], res["documents"])}
+    texts = article_texts(articles, [m["article_id"] for d, m in zip(docs, metas) if d is None])
     out = []
     for d, m in zip(docs, metas):
         start, end = int(m["start"]), int(m["end"])
         text = d if d is not None else texts.get(m["article_id"], "")[start:end]
         out.append(Sentence(m["article_id"], int(m["i"]), start, end, text))
     return out
+
+
+def article_texts(articles, ids: list[str]) -> dict[str, str]:
+    """The stored texts of these articles (one read for all; none for no ids), by id."""
+    if not (ids := sorted(set(ids))):
+        return {}
+    res = articles.get(ids=ids, include=["documents"])
+    return {i: d or "" for i, d in zip(res["ids"], res["documents"])}

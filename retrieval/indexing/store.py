@@ -46,7 +46,7 @@ from retrieval.indexing.keys import KeyTable
 from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, timestamp
 from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.prepare import prepare_batch
-from retrieval.indexing.sentences import split_sentences, stored_sentences
+from retrieval.indexing.sentences import article_texts, split_sentences, stored_sentences
 from retrieval.indexing.story_table import StoryTable
 from retrieval.sanitize import clean_article
 from retrieval.settings import Settings
@@ -200,10 +200,9 @@ class NewsIndex:
         """The closest chunks; their text is cut from the stored article (chunk records hold none)."""
         res = self._query(self.chunks, embedding, k, where, ["documents", "metadatas"])
         found = [(_chunk(d, m), s) for d, m, s in zip(res["documents"][0], res["metadatas"][0], _similarities(res))] if res else []
-        missing = sorted({c.article_id for c, _ in found if not c.text})  # an index from before holds it
-        texts = dict(zip(missing, self.articles.get(ids=missing, include=["documents"])["documents"])) if missing else {}
+        texts = article_texts(self.articles, [c.article_id for c, _ in found if not c.text])  # an old index holds it
         return [
-            (c if c.text else replace(c, text=(texts.get(c.article_id) or "")[c.start : c.end]), score)
+            (c if c.text else replace(c, text=texts.get(c.article_id, "")[c.start : c.end]), score)
             for c, score in found
         ]
 
