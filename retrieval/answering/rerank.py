@@ -309,12 +309,12 @@ def features(
     lead = order[:RESIDUAL_ARTICLES]
     derived = {a: title_is_derived(lex, a) for a in art_cos}
     # A title made from the first sentence is no headline: nothing to take out, no context to add.
-    thing = asked_thing(question)
+    thing, nocaps = asked_thing(question), without_names(question)
     focus = np.asarray(
         embed(
             [
-                without_names(question),
-                *(without_names(question) if derived[a] else without_headline(question, lex.article(a).title) for a in lead),
+                nocaps,
+                *(nocaps if derived[a] else without_headline(question, lex.article(a).title) for a in lead),
                 *([thing] if thing else []),
             ]
         ),

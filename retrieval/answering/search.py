@@ -376,7 +376,6 @@ def _near_years(asked: set[str], published_at: str, text: str) -> bool:
     it is held to the rule only for a year after this one: no story written so far can be about a
     coming year without naming it ("Who won the 2030 World Cup?" in an undated corpus).
     """
-    if not published_at[:4].isdigit():
-        if all(int(a) <= datetime.now(UTC).year for a in asked):
-            return True
+    if not published_at[:4].isdigit() and max(int(a) for a in asked) <= datetime.now(UTC).year:
+        return True
     return any(abs(int(y) - int(a)) <= 1 for y in _YEAR.findall(text) for a in asked)
