@@ -12,7 +12,10 @@ abstention threshold is the largest that answers >= 92% of the fitted answerable
 set (one threshold must serve a corpus of news and one of short passages); the citation ratio is
 the best for the BBC questions within 2.5 citations per answer. The figures printed are held out:
 each BBC half answered by a model fitted on the other half, a repeated two-fold cross-validation
-(which is what chose the features), and the public sets' odd halves.
+(which is what chose the features), the public sets' odd halves, and `benchmarks/data/
+reader_questions.jsonl` (154 questions by another writer over other BBC articles: a check that
+what was learned from one writer holds for another). `--train-questions FILE` fits on such a file
+too (measured with that set: no gain on either set held out; see the README's Quality section).
 
 The sets are read from ../shared/datasets (the BBC corpus is `bbc_news_2225/`). Indexes are
 built once under `<data_dir>/eval/` and shared with `newsbot eval`.
@@ -55,6 +58,9 @@ C = 0.3  # inverse L2 strength (measured 0.1-1.0: within a point)
 ANSWER_FLOOR = 0.92  # share of TRAIN answerables the abstention threshold must still answer
 MAX_MEAN_CITES = 2.5
 CHOICE_FOLDS = 5  # folds of the out-of-fold scores the threshold and citation ratio are chosen on
+# A second set of reader questions, by another writer over other BBC articles (benchmarks/data/README.md):
+# reported as a check across writers; fitted on only when named with --train-questions (measured: no gain).
+READER_QUESTIONS = REPO / "benchmarks" / "data" / "reader_questions.jsonl"
 
 
 def in_train(qid: str) -> bool:
@@ -87,9 +93,11 @@ def records(searcher: Searcher, questions, gold_rows) -> list[dict]:
     return out
 
 
-def bbc_records(settings: Settings, datasets: Path) -> list[dict]:
+def bbc_records(settings: Settings, datasets: Path, questions: Path | None = None, origin: str = "dev") -> list[dict]:
+    """Records of reader questions over the BBC corpus (the dev set by default; any file in its format)."""
     corpus = datasets / "bbc_news_2225"
-    ds = load_dataset("jsonl", datasets / "bbc_news_questions_dev" / "questions.jsonl")
+    path = questions or datasets / "bbc_news_questions_dev" / "questions.jsonl"
+    ds = load_dataset("jsonl", path)
     index, s = open_files_index([corpus], settings, show=True)
     searcher = Searcher(index, s)
     lex = searcher.lexical()
@@ -97,7 +105,7 @@ def bbc_records(settings: Settings, datasets: Path) -> list[dict]:
     for a in lex.articles:
         for key in re.findall(r"[^\[\]\",]+\.txt", a.key):
             by_path[str(Path(key).resolve().relative_to(corpus.resolve()))] = lex.article_pos[a.id]
-    raw = {json.loads(line)["id"]: json.loads(line) for line in (datasets / "bbc_news_questions_dev" / "questions.jsonl").open()}
+    raw = {json.loads(line)["id"]: json.loads(line) for line in path.open(encoding="utf-8") if line.strip()}
 
     def gold_rows(q) -> set[int]:
         found = set()
@@ -118,6 +126,7 @@ def bbc_records(settings: Settings, datasets: Path) -> list[dict]:
         r["kind"] = raw[r["id"]]["kind"]
         r["needs_context"] = bool(raw[r["id"]].get("needs_context"))
         r["set"] = "bbc"
+        r["origin"] = origin
     return recs
 
 
@@ -282,6 +291,9 @@ def main() -> None:
                     help="also write the model fitted on the even half only (to report the odd half with `newsbot eval`)")
     ap.add_argument("--no-write", action="store_true", help="print the figures only")
     ap.add_argument("--cache", type=Path, default=None, help="keep the computed features in this file (reruns skip search)")
+    ap.add_argument("--train-questions", type=Path, action="append", default=[],
+                    help="reader questions over the BBC corpus to fit on besides the dev set, in its format "
+                         f"(repeatable; e.g. {READER_QUESTIONS.relative_to(REPO)})")
     ap.add_argument("--features", default=",".join(rerank.FEATURES),
                     help="comma-separated features the model reads (default: every one rerank.py computes)")
     args = ap.parse_args()
@@ -292,32 +304,48 @@ def main() -> None:
     print("$ python benchmarks/train_ranker.py " + " ".join(sys.argv[1:]))
     settings = Settings.load() if args.data_dir is None else Settings.load(data_dir=args.data_dir)
     t0 = time.time()
-    if args.cache and args.cache.is_file():
-        bbc, public = pickle.loads(args.cache.read_bytes())
+    train_files = list(args.train_questions)
+    check_files = [READER_QUESTIONS] if READER_QUESTIONS.is_file() and READER_QUESTIONS not in train_files else []
+    cached = pickle.loads(args.cache.read_bytes()) if args.cache and args.cache.is_file() else None
+    if cached is not None:
+        bbc, public = cached[:2]
+        extra_cache = cached[2] if len(cached) > 2 else {}
     else:
         bbc = bbc_records(settings, args.datasets)
         public = public_records(settings, args.datasets, "squad", "squad2_500")
         public += public_records(settings, args.datasets, "hotpotqa", "hotpotqa_hipporag_100")
         public += public_records(settings, args.datasets, "multihop", "multihop_rag_500", "bbc_news_2225")
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps((bbc, public)))
-    print(f"features for {len(bbc)} BBC and {len(public)} public questions in {time.time() - t0:.0f} s")
+        extra_cache = {}
+    extra, check = [], []
+    for path in [*train_files, *check_files]:
+        key = str(path.resolve())
+        if key not in extra_cache:
+            extra_cache[key] = bbc_records(settings, args.datasets, path, origin=path.stem)
+        (extra if path in train_files else check).extend(extra_cache[key])
+    if args.cache:
+        args.cache.write_bytes(pickle.dumps((bbc, public, extra_cache)))
+    print(f"features for {len(bbc)} BBC dev, {len(extra)} BBC training and {len(public)} public questions "
+          f"in {time.time() - t0:.0f} s")
     # The public sets are only ever fitted on their even half: their odd half stays a no-regression check.
     public_train = [r for r in public if r["train"] and r["answerable"] and r["set"] in FIT_PUBLIC]
     even, odd = [r for r in bbc if r["train"]], [r for r in bbc if not r["train"]]
-    # Two folds: each BBC half reported by a model that never saw it (thresholds chosen on the other half).
     folds, fold_models = {}, {}
+    if extra:  # every dev question held out: a model fitted on the training questions alone
+        m = fold_models["all dev, fitted on training"] = trained(extra, public_train, features)
+        folds["all dev, fitted on training"] = figures(answers(m, bbc, m.threshold, m.cite_ratio))
+    # Two folds: each dev half reported by a model that never saw it (thresholds chosen on what it fitted).
     for name, fit_on, report_on in (("odd half, fitted on even", even, odd), ("even half, fitted on odd", odd, even)):
-        m = fold_models[name] = trained(fit_on, public_train, features)
+        m = fold_models[name] = trained(extra + fit_on, public_train, features)
         folds[name] = figures(answers(m, report_on, m.threshold, m.cite_ratio))
-    cv = cross_validated(bbc, public_train, features)
-    model = trained(bbc if args.fit == "all" else even, public_train, features)
+    cv = cross_validated(bbc, public_train + extra, features)
+    model = trained(extra + (bbc if args.fit == "all" else even), public_train, features)
     model = dataclasses.replace(
         model,
         meta={
             "trained": datetime.now(UTC).strftime("%Y-%m-%d"),
             "fitted_on": {
                 "bbc_news_questions_dev": "all" if args.fit == "all" else "sha1(id) even",
+                **{str(p.relative_to(REPO) if p.resolve().is_relative_to(REPO) else p): "all" for p in train_files},
                 "squad2_500+hotpotqa_100": f"sha1(id) even, weight {PUBLIC_WEIGHT}",
             },
             "split": "even = sha1(id) even; odd = sha1(id) odd",
@@ -327,10 +355,15 @@ def main() -> None:
     )
     print(f"model fitted on {'all' if args.fit == 'all' else 'the even half of the'} BBC dev questions: "
           f"threshold {model.threshold:.3f}, cite ratio {model.cite_ratio}")
-    print("held-out figures (each half answered by a model fitted on the other half + the public even halves):")
+    print("held-out dev figures (a model fitted on the other dev half, or none, any --train-questions "
+          "and the public even halves):")
     for name, f in folds.items():
         print(f"  {name:26s} " + "  ".join(f"{k} {v:.2f}" for k, v in f.items()))
-    print(f"2-fold CV x10 over all dev answerables: top-1 {cv['top1']:.3f}, top-3 {cv['top3']:.3f}")
+    print(f"2-fold CV x10 over all dev answerables (any --train-questions always fitted): top-1 {cv['top1']:.3f}, top-3 {cv['top3']:.3f}")
+    if check:
+        f = figures(answers(model, check, model.threshold, model.cite_ratio))
+        print(f"another writer's questions ({READER_QUESTIONS.relative_to(REPO)}, never fitted on), with this model:")
+        print(f"  {'reader':10s} " + "  ".join(f"{k} {v:.2f}" for k, v in f.items()))
     print("public sets, odd halves (never fitted on), with this model:")
     for name in sorted({r["set"] for r in public}):
         f = figures(answers(model, [r for r in public if r["set"] == name and not r["train"]], model.threshold, model.cite_ratio))
