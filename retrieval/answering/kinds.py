@@ -1,5 +1,5 @@
-"""What a question asks for (a number, a date, a name, a place, a reason; finer: a duration, a sum of
-money, a share, a year), and whether a sentence holds one beyond the question's own words.
+"""What a question asks for (a number, a date, a name, a place, a reason; finer: an age, a duration, a
+sum of money, a share, a year), and whether a sentence holds one beyond the question's own words.
 
 Features of the answer-sentence ranker (`rerank.py`): readers paraphrase, so a sentence that
 shares the question's words but not the kind of thing asked for ("How long was he banned?" ->
@@ -32,6 +32,10 @@ _KIND_PATTERNS = (
 # Finer kinds of a "number" or "date" question, and what a sentence holding one looks like.
 _N = r"(?:\d+(?:[.,]\d+)*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many|hundreds|thousands|\w+teen)"
 _SUBKINDS = (
+    ("age",
+     re.compile(r"\bhow old\b|\b(?:what|at what) age\b", re.I),
+     re.compile(r"\b\d{1,3}[\s-]years?[\s-]old\b|\b(?:aged|age of|at the age of)\s\d{1,3}\b|,\s\d{1,3},|\(\d{1,3}\)|"
+                r"\b(?:teenager|octogenarian|nonagenarian|centenarian)\b", re.I)),
     ("duration",
      re.compile(r"\bhow (long|soon)\b|\bhow far (off|away)\b|\bhow many (years|months|weeks|days|hours|minutes|seasons)\b|"
                 r"\bfor how long\b|\bwhat (length|period|term|sentence|ban)\b", re.I),
@@ -118,7 +122,7 @@ def asked_thing(question: str) -> str:
 
 
 def expected_subkind(question: str) -> tuple[str, re.Pattern[str]] | None:
-    """The finer kind a question asks for (duration, money, share, year) and its pattern, or None."""
+    """The finer kind a question asks for (age, duration, money, share, year) and its pattern, or None."""
     for name, asks, holds in _SUBKINDS:
         if asks.search(question):
             return name, holds

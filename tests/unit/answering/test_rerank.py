@@ -151,6 +151,11 @@ def test_a_model_reads_only_the_features_it_was_trained_on():
         ("In which years has Zambia won the cup?", "They won the first two editions in 1997 and 1998.", "year", True),
         ("In which years has Zambia won the cup?", "Zambia play Angola on Saturday.", "year", False),
         ("How many people did Venezuela release?", "It released 88 people.", None, False),
+        ("How old is Damian Hockney?", "Damian Hockney, 55, is now Veritas's deputy leader.", "age", True),
+        ("How old is Damian Hockney?", "The 55-year-old joined Veritas.", "age", True),
+        ("At what age did she retire?", "She retired aged 34.", "age", True),
+        # "one of UKIP's two London Assembly members" holds a number, not an age
+        ("How old is Damian Hockney?", "He is one of UKIP's two London Assembly members.", "age", False),
     ],
 )
 def test_finer_answer_kinds(question, sentence, subkind, holds):
