@@ -93,7 +93,7 @@ def records(searcher: Searcher, questions, gold_rows) -> list[dict]:
     return out
 
 
-def bbc_records(settings: Settings, datasets: Path, questions: Path | None = None, origin: str = "dev") -> list[dict]:
+def bbc_records(settings: Settings, datasets: Path, questions: Path | None = None) -> list[dict]:
     """Records of reader questions over the BBC corpus (the dev set by default; any file in its format)."""
     corpus = datasets / "bbc_news_2225"
     path = questions or datasets / "bbc_news_questions_dev" / "questions.jsonl"
@@ -126,7 +126,6 @@ def bbc_records(settings: Settings, datasets: Path, questions: Path | None = Non
         r["kind"] = raw[r["id"]]["kind"]
         r["needs_context"] = bool(raw[r["id"]].get("needs_context"))
         r["set"] = "bbc"
-        r["origin"] = origin
     return recs
 
 
@@ -304,8 +303,8 @@ def main() -> None:
     print("$ python benchmarks/train_ranker.py " + " ".join(sys.argv[1:]))
     settings = Settings.load() if args.data_dir is None else Settings.load(data_dir=args.data_dir)
     t0 = time.time()
-    train_files = list(args.train_questions)
-    check_files = [READER_QUESTIONS] if READER_QUESTIONS.is_file() and READER_QUESTIONS not in train_files else []
+    train_files = [p.resolve() for p in args.train_questions]
+    check_files = [READER_QUESTIONS] if READER_QUESTIONS.is_file() and READER_QUESTIONS.resolve() not in train_files else []
     cached = pickle.loads(args.cache.read_bytes()) if args.cache and args.cache.is_file() else None
     if cached is not None:
         bbc, public = cached[:2]
@@ -320,7 +319,7 @@ def main() -> None:
     for path in [*train_files, *check_files]:
         key = str(path.resolve())
         if key not in extra_cache:
-            extra_cache[key] = bbc_records(settings, args.datasets, path, origin=path.stem)
+            extra_cache[key] = bbc_records(settings, args.datasets, path)
         (extra if path in train_files else check).extend(extra_cache[key])
     if args.cache:
         args.cache.write_bytes(pickle.dumps((bbc, public, extra_cache)))
