@@ -229,7 +229,8 @@ class Searcher:
             texts = {a: _year_text(lex, a) for a in set(arts.tolist())}  # each story read once
             if not any(y in text for text in texts.values() for y in years):
                 return []
-            near = [a for a in texts if _near_years(years, lex.article(a).published_at, texts[a])]
+            coming = max(int(y) for y in years) > datetime.now(UTC).year
+            near = [a for a in texts if _near_years(years, lex.article(a).published_at, texts[a], coming)]
             if len(near) < len(texts):
                 keep = np.isin(arts, near)
                 ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
@@ -367,15 +368,15 @@ def _year_text(lex: LexicalIndex, article: int) -> str:
     return " ".join([info.title, info.published_at[:4], *lex.texts(*lex.article_span(article))])
 
 
-def _near_years(asked: set[str], published_at: str, text: str) -> bool:
+def _near_years(asked: set[str], published_at: str, text: str, coming: bool) -> bool:
     """False when a story's year and the years it names (`text`) are all more than one from the asked ones.
 
     Within one: a story of early 2005 about "this year's" Oscars may name only 2004 ("last year").
     An undated story may name only history (1984, 1997) while being about the year asked (measured on
     the BBC dev questions: applying the rule to undated stories lost one answer, gained nothing), so
-    it is held to the rule only for a year after this one: no story written so far can be about a
-    coming year without naming it ("Who won the 2030 World Cup?" in an undated corpus).
+    it is held to the rule only when a year asked is still to come (`coming`): no story written so
+    far can be about a coming year without naming it ("Who won the 2030 World Cup?" in an undated corpus).
     """
-    if not published_at[:4].isdigit() and max(int(a) for a in asked) <= datetime.now(UTC).year:
+    if not published_at[:4].isdigit() and not coming:
         return True
     return any(abs(int(y) - int(a)) <= 1 for y in _YEAR.findall(text) for a in asked)

@@ -149,21 +149,24 @@ def split_sentences(article_id: str, text: str) -> list[Sentence]:
 
 
 def stored_sentences(articles, docs: list[str | None], metas: list[dict]) -> list[Sentence]:
-    """Sentence records as Chroma returns them, with their text.
+    """Sentence records as Chroma returns them, with their text (`stored_texts`)."""
+    return [
+        Sentence(m["article_id"], int(m["i"]), int(m["start"]), int(m["end"]), text)
+        for m, text in zip(metas, stored_texts(articles, docs, metas))
+    ]
 
-    Sentence records hold no document since the index stores them text-less (`store.py`): the text
-    is `article[start:end]` (as `split_sentences` guarantees), cut from the article records of
+
+def stored_texts(articles, docs: list[str | None] | None, metas: list[dict]) -> list[str]:
+    """The texts of sentence or chunk records as Chroma returns them.
+
+    The records hold no document since the index stores them text-less (`store.py`): a text is
+    `article[start:end]` (as `split_sentences` guarantees), cut from the article records of
     `articles` (the Chroma collection), read once for all of them. An index from before keeps its
-    sentence documents, which are used as they are.
+    documents, which are used as they are.
     """
     docs = list(docs) if docs is not None else [None] * len(metas)
     texts = article_texts(articles, [m["article_id"] for d, m in zip(docs, metas) if d is None])
-    out = []
-    for d, m in zip(docs, metas):
-        start, end = int(m["start"]), int(m["end"])
-        text = d if d is not None else texts.get(m["article_id"], "")[start:end]
-        out.append(Sentence(m["article_id"], int(m["i"]), start, end, text))
-    return out
+    return [d if d is not None else texts.get(m["article_id"], "")[int(m["start"]) : int(m["end"])] for d, m in zip(docs, metas)]
 
 
 def article_texts(articles, ids: list[str]) -> dict[str, str]:

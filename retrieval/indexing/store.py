@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
@@ -46,7 +46,7 @@ from retrieval.indexing.keys import KeyTable
 from retrieval.indexing.lexical_store import LexicalStore, info_from_meta, timestamp
 from retrieval.indexing.lock import IndexWriteLock
 from retrieval.indexing.prepare import prepare_batch
-from retrieval.indexing.sentences import article_texts, split_sentences, stored_sentences
+from retrieval.indexing.sentences import split_sentences, stored_sentences, stored_texts
 from retrieval.indexing.story_table import StoryTable
 from retrieval.sanitize import clean_article
 from retrieval.settings import Settings
@@ -199,12 +199,11 @@ class NewsIndex:
     def query_chunks(self, embedding, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
         """The closest chunks; their text is cut from the stored article (chunk records hold none)."""
         res = self._query(self.chunks, embedding, k, where, ["documents", "metadatas"])
-        found = [(_chunk(d, m), s) for d, m, s in zip(res["documents"][0], res["metadatas"][0], _similarities(res))] if res else []
-        texts = article_texts(self.articles, [c.article_id for c, _ in found if not c.text])  # an old index holds it
-        return [
-            (c if c.text else replace(c, text=texts.get(c.article_id, "")[c.start : c.end]), score)
-            for c, score in found
-        ]
+        if not res:
+            return []
+        metas = res["metadatas"][0]
+        texts = stored_texts(self.articles, res["documents"][0], metas)
+        return [(_chunk(t, m), s) for t, m, s in zip(texts, metas, _similarities(res))]
 
     @staticmethod
     def _query(collection, embedding, k, where, include: list[str]):
@@ -468,5 +467,5 @@ def _similarities(res) -> list[float]:
     return [1.0 - float(d) for d in res["distances"][0]]
 
 
-def _chunk(doc: str | None, m: dict) -> Chunk:
-    return Chunk(m["article_id"], int(m["i"]), int(m["first"]), int(m["last"]), int(m["start"]), int(m["end"]), doc or "")
+def _chunk(text: str, m: dict) -> Chunk:
+    return Chunk(m["article_id"], int(m["i"]), int(m["first"]), int(m["last"]), int(m["start"]), int(m["end"]), text)
