@@ -304,6 +304,8 @@ def main() -> None:
     settings = Settings.load() if args.data_dir is None else Settings.load(data_dir=args.data_dir)
     t0 = time.time()
     train_files = [p.resolve() for p in args.train_questions]
+    if missing := [str(p) for p in train_files if not p.is_file()]:
+        sys.exit(f"--train-questions: {', '.join(missing)} is not a file; give a JSONL file in the dev set's format")
     check_files = [READER_QUESTIONS] if READER_QUESTIONS.is_file() and READER_QUESTIONS.resolve() not in train_files else []
     cached = pickle.loads(args.cache.read_bytes()) if args.cache and args.cache.is_file() else None
     if cached is not None:
