@@ -303,7 +303,15 @@ class Searcher:
         return fetch
 
     def _embed_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.index.embeddings.embed_queries(list(texts)), dtype=np.float64)
+        """The texts' vectors, in order, each distinct text embedded once (one model run, or one
+        call per text on a remote backend): with headlines made from first sentences, several of
+        a question's variants are the same text."""
+        distinct = list(dict.fromkeys(texts))
+        vectors = np.asarray(self.index.embeddings.embed_queries(distinct), dtype=np.float64)
+        if len(distinct) == len(texts):
+            return vectors
+        at = {t: i for i, t in enumerate(distinct)}
+        return vectors[[at[t] for t in texts]]
 
     @staticmethod
     def _coverage(lex: LexicalIndex, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:

@@ -206,6 +206,27 @@ def test_the_asked_thing_is_a_feature_of_every_candidate(seed_engine):
     assert (none[:, [col["thing_asked"], col["cos_thing"]]] == 0.0).all()
 
 
+def test_each_distinct_variant_of_a_question_is_embedded_once(seed_engine, monkeypatch):
+    # The seed article's title is made from its first sentence, so the question without its names
+    # and the question without its names and headline words are the same text.
+    searcher = seed_engine.searcher
+    embeddings = searcher.index.embeddings
+    real, seen = embeddings.embed_queries, []
+
+    def recording(texts):
+        seen.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(embeddings, "embed_queries", recording)
+    vectors = searcher._embed_queries(["people", "how many", "people"])
+    assert seen[-1] == ["people", "how many"]
+    assert len(vectors) == 3
+    assert vectors[0] == pytest.approx(vectors[2]) and vectors[0] != pytest.approx(vectors[1])
+    seen.clear()
+    searcher.answer_candidates("How many people did Venezuela release?")
+    assert seen and all(len(batch) == len(set(batch)) for batch in seen)
+
+
 def test_answer_hits_are_ranked_by_probability(seed_engine):
     hits = seed_engine.searcher.answer_hits("How many people did Venezuela release?", k=5)
     assert hits and all(0.0 <= h.score <= 1.0 for h in hits)
