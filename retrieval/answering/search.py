@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.answering import rerank
+from retrieval.answering import rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
@@ -216,6 +216,8 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
+        if (role := roles.asked_role(question)) is not None and (named := self._role_holders(role, k, filters)):
+            return named
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
             return []
@@ -238,6 +240,26 @@ class Searcher:
         # A follow-up wants something new: not what the last answer already said.
         keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]
         return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
+
+    def _role_holders(self, asked: roles.RoleQuestion, k: int, filters: SearchFilters | None) -> list[Hit]:
+        """"Who leads X?": the sentences naming the holder of the role (`roles.py`), one per story,
+        the most recent story first; [] when none names one (the ranker answers instead)."""
+        lex = self.lexical()
+        rows, _ = lex.top(tokenize(f"{asked.org} {' '.join(asked.words)}"), roles.POOL, filters)
+        lex.load(rows)
+        named = []
+        for r in rows.tolist():
+            a = lex.article_of(r)
+            for name in roles.holders(lex.text(r), asked, lambda a=a: lex.article_terms(a)):
+                named.append((r, name, lex.article(a).published_at or ""))
+        holder = roles.choose(named)
+        order = sorted(named, key=lambda m: len(lex.text(m[0])))  # the shortest sentence reads best
+        order.sort(key=lambda m: m[2], reverse=True)  # the most recent story first (stable: shortest within)
+        picked: dict[int, int] = {}  # article -> its sentence naming the holder
+        for r, name, _ in order:
+            if roles.same_person(name, holder):
+                picked.setdefault(lex.article_of(r), r)
+        return [self._hit(lex, r, roles.SCORE) for r in list(picked.values())[: min(k, roles.CITED)]]
 
     def answer_candidates(
         self,

@@ -116,3 +116,22 @@ def test_follow_up_on_its_story_is_judged_by_the_readers_own_words(seed_engine, 
     ans = seed_engine.ask("And how many remain in jail?", history=[(first.question, first.answer)])
     assert judged == ["And how many remain in jail?"]
     assert "900" in ans.citations[0].quote
+
+
+# The "Who leads the Liberal Democrats?" (answered with polls and a Tory's seat before):
+# questions asking who holds a role are answered from the sentences naming the holder, in the words
+# news uses ("Lib Dem leader Charles Kennedy", "Chelsea boss Jose Mourinho"), over seeds + the BBC sample.
+@pytest.mark.parametrize(
+    ("question", "holder"),
+    [
+        ("Who leads the Liberal Democrats?", "Charles Kennedy"),
+        ("Who is the leader of the Lib Dems?", "Charles Kennedy"),
+        ("Who leads the Conservatives?", "Michael Howard"),
+        ("Who is the Tory leader?", "Michael Howard"),
+        ("Who manages Chelsea?", "Mourinho"),
+        ("Who is Arsenal's manager?", "Wenger"),
+    ],
+)
+def test_role_questions_name_the_holder(news_engine, question, holder):
+    ans = news_engine.ask(question)
+    assert not ans.abstained and holder in ans.citations[0].quote, (question, ans.answer)

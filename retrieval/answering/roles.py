@@ -1,0 +1,232 @@
+"""Who holds a role: "Who leads the Liberal Democrats?", "Who is the manager of Chelsea?".
+
+News names a role holder in passing, in a sentence about something else: "Lib Dem leader Charles
+Kennedy said...", "Chelsea boss Jose Mourinho has...", "Bill Gates, Microsoft's chairman, ...".
+Such a sentence answers the question, but the ranker never sees it as the answer: it shares one
+word with the question (often none: "leads" is not "leader", "manager" is "boss"), and the
+sentences about the organisation itself sit closer to the question.
+
+So a question asking who holds a role is read as (role, organisation), and the sentences naming
+the holder are found by the pattern news writes them in:
+- "<organisation> <role> <Name>"           Chelsea boss Jose Mourinho
+- "<Name>, <organisation>'s <role>"         Bill Gates, Microsoft's chairman
+- "<role> of <organisation>, <Name>"        the leader of the Liberal Democrats, Charles Kennedy
+- "<Name>, <role> of <organisation>"        Charles Kennedy, leader of the Liberal Democrats
+A question that asks more than that ("Who captained Ireland when they beat Scotland?") is left
+to the ranker, as is one whose role no sentence states. When several people are named, the one
+in the most recent story wins (a role changes hands), then the one named most often.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from retrieval.text import tokenize
+
+# A role, the words a question may ask it with, and the words news names it with.
+_ROLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("leader", ("lead", "leads", "led", "leading"), ("leader", "leaders")),
+    ("manager", ("manage", "manages", "managed", "managing"), ("manager", "boss")),
+    ("coach", ("coach", "coaches", "coached", "coaching"), ("coach", "head coach", "boss", "manager")),
+    ("captain", ("captain", "captains", "captained", "captaining", "skippers", "skippered"), ("captain", "skipper")),
+    ("owner", ("own", "owns", "owned"), ("owner", "owners")),
+    ("chairman", ("chair", "chairs", "chaired"), ("chairman", "chairwoman", "chair")),
+    ("chief executive", ("run", "runs", "ran", "running", "head", "heads", "headed"),
+     ("chief executive", "boss", "chief", "head")),
+    ("founder", ("found", "founded", "co-founded"), ("founder", "co-founder")),
+    ("editor", ("edit", "edits", "edited"), ("editor",)),
+    ("director", ("direct", "directs", "directed"), ("director",)),
+    ("president", (), ("president",)),
+    ("chancellor", (), ("chancellor",)),
+    ("spokesman", (), ("spokesman", "spokeswoman", "spokesperson")),
+)
+_BY_VERB = {v: (role, words) for role, verbs, words in _ROLES for v in verbs}
+_BY_NOUN: dict[str, tuple[str, tuple[str, ...]]] = {}
+for _role, _verbs, _words in _ROLES:
+    for _w in (_role, *_words):
+        _BY_NOUN.setdefault(_w, (_role, _words))
+_NOUNS = "|".join(sorted((re.escape(n) for n in _BY_NOUN), key=len, reverse=True))
+
+POOL = 200  # sentences read for the pattern: the best by BM25 over the organisation and the role's words
+# The probability given to a sentence that names the holder: it answers by construction (the
+# extractive answerer cites it, and up to two more stories saying the same).
+SCORE = 0.9
+CITED = 2  # stories quoted: a second one confirms the name; a third adds nothing
+ORG_WORDS = 6  # an organisation named in more words is a question about something else
+_W = r"[\w'’&.-]+"  # a word of a name or an organisation ("AT&T", "O'Neill", "Man.")
+_ORG = r"(?:the\s+)?(?P<org>" + _W + r"(?:\s+" + _W + r"){0," + str(ORG_WORDS - 1) + "})"
+_NOW = r"(?:\s+(?:now|currently|today|these days|at the moment|at present))?"
+_END = _NOW + r"\s*[?.!]*\s*$"
+_BE = r"(?:\s+(?:is|was|are|were)|'s|’s)"
+_QUESTIONS = (
+    # Who leads the Liberal Democrats?
+    re.compile(r"^\s*who\s+(?:now\s+|currently\s+)?(?P<verb>[a-z-]+)\s+" + _ORG + _END, re.I),
+    # Who is the (current) manager of Chelsea? / Who is the boss at Microsoft?
+    re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?(?:current\s+|new\s+)?(?P<noun>" + _NOUNS + r")\s+(?:of|at|for)\s+"
+               + _ORG + _END, re.I),
+    # Who is Arsenal's manager? / Who is the Tory leader?
+    re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?" + _ORG + r"(?:'s|’s)?\s+(?P<noun>" + _NOUNS + r")" + _END, re.I),
+)
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_NOW_AT_END = re.compile(r"\s+(?:now|currently|today|these days|at the moment|at present)$", re.I)
+_MORE_THAN_AN_ORG = re.compile(
+    r"\d|\b(?:in|on|at|during|since|before|after|when|while|with|by|from|against|over|under|until|who|that|which|"
+    r"whose|where|if|than|as)\b", re.I
+)
+_NOT_ORG = frozenset("he she it they him her them you i we this that there who what a an".split())
+
+
+@dataclass(frozen=True)
+class RoleQuestion:
+    """What a "who holds this role" question asks: the role, the words news uses for it, and where."""
+
+    role: str
+    words: tuple[str, ...]
+    org: str
+
+
+def asked_role(question: str) -> RoleQuestion | None:
+    """The role and organisation a "Who leads X? / Who is the manager of X?" question asks about."""
+    for pattern in _QUESTIONS:
+        m = pattern.match(question)
+        if not m:
+            continue
+        org = _NOW_AT_END.sub("", _POSSESSIVE.sub("", m.group("org"))).strip(" ,'’")
+        if not tokenize(org) or org.casefold() in _NOT_ORG or _MORE_THAN_AN_ORG.search(org):
+            continue  # "Who led Russia in the 1960s?" asks about a time, not who holds the role
+        if "verb" in m.groupdict() and m.group("verb") is not None:
+            found = _BY_VERB.get(m.group("verb").casefold())
+        else:
+            found = _BY_NOUN.get(m.group("noun").casefold())
+        if found:
+            return RoleQuestion(role=found[0], words=found[1], org=org)
+    return None
+
+
+_TITLE = r"(?:(?:Sir|Dame|Lord|Lady|Dr|Mr|Mrs|Ms|Prof)\.?\s+)?"
+_PART = r"[A-Z][\w'’-]*[a-z][\w'’-]*"  # a capitalised word with a lower-case letter ("McConnell", not "BBC")
+_NAME = _TITLE + _PART + r"(?:\s+(?:(?:de|van|von|da|di|du|le|la|del)\s+)?" + _PART + r"){0,3}"
+_NOT_NAMES = frozenset(
+    "The A An He She It They This That These Those His Her Its Their There Then But And Or So If When While As "
+    "After Before In On At For From With Without By Of To Mr Mrs Ms Dr Sir Lord Lady Dame Monday Tuesday Wednesday "
+    "Thursday Friday Saturday Sunday January February March April May June July August September October "
+    "November December".split()
+)
+
+
+def _names_term(word: str, term: str) -> bool:
+    """True when a word of the text is one of the organisation's terms: the same five-letter prefix
+    ("Liberal Democrats" in "Liberal Democrat leader", "Venezuela" in "Venezuelan"), or one a short
+    form of the other ("Lib Dem leader" for the Liberal Democrats)."""
+    got = tokenize(word)
+    if not got:
+        return False
+    h = got[0]
+    return h[:5] == term[:5] or (min(len(h), len(term)) >= 3 and (term.startswith(h) or h.startswith(term)))
+
+
+# Words between the organisation and the role that keep it the same role in the same organisation.
+_GENERIC = frozenset("party club team side group firm company union government council board the of & 's".split())
+# Words that make it another role or another time ("former leader", "deputy leader", "shadow chancellor").
+_OTHER_ROLE = frozenset(
+    "former ex ex- then previous late deputy assistant shadow acting interim vice joint outgoing caretaker "
+    "would-be prospective future".split()
+)
+
+
+def _org_before(org_terms: list[str], before: str) -> bool:
+    """True when the words just before the role are the organisation, and nothing makes it another
+    ("Scottish Conservative leader" is not the Conservatives' leader, nor "former Tory leader")."""
+    words = [w.strip(",;:\"“”‘'") for w in before.split()]
+    words = [w.removesuffix("'s").removesuffix("’s") for w in words if w]
+    while words and words[-1].casefold() in _GENERIC:
+        words.pop()
+    covered: set[str] = set()
+    while words and (hit := {t for t in org_terms if _names_term(words[-1], t)}):
+        covered |= hit
+        words.pop()
+        while words and words[-1].casefold() in {"the", "of", "&", "and"}:
+            words.pop()
+    if covered != set(org_terms):
+        return False
+    if not words:
+        return True
+    w = words[-1]
+    return w.casefold().strip("-") not in _OTHER_ROLE and not (w[:1].isupper() and w not in _NOT_NAMES)
+
+
+def _covers(org_terms: list[str], window: str) -> bool:
+    """True when each of the organisation's terms is named in the window, and nothing there makes
+    it another role ("Paddy Ashdown, the former Liberal Democrat leader")."""
+    words = window.split()
+    if any(w.casefold().strip(",-") in _OTHER_ROLE for w in words):
+        return False
+    return all(any(_names_term(w, t) for w in words) for t in org_terms)
+
+
+def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] = set) -> list[str]:
+    """The names this sentence gives as holding the asked role in the asked organisation.
+
+    The organisation's names (capitalised words) must be next to the role; its other words
+    ("the England rugby team") may be anywhere in the story (`story_terms()`, its terms as
+    `tokenize` gives them, read only when a name was found).
+    """
+    names = [w for w in asked.org.split() if w[:1].isupper()]
+    org_terms = tokenize(" ".join(names)) if names else tokenize(asked.org)
+    words = "|".join(sorted((re.escape(w) for w in asked.words), key=len, reverse=True))
+    found: list[str] = []
+    # "<org> <role> <Name>"
+    for m in re.finditer(r"(?<![\w'’&.-])(?P<before>(?:" + _W + r"\s+){1,6}?)(?:" + words + r")\s+(?P<name>" + _NAME + ")", text):
+        if _org_before(org_terms, m.group("before")):
+            found.append(m.group("name"))
+    # "<Name>, (the) <org>('s) <role>" and "<Name>, <role> of <org>"
+    after = r"(?P<after>\s+(?:of|at)\s+(?:the\s+)?(?:" + _W + r"\s*){1,5})?"
+    for m in re.finditer("(?P<name>" + _NAME + r"),\s+(?P<between>(?:" + _W + r"\s+){0,5}?)(?:" + words + r")\b" + after, text):
+        between = m.group("between")
+        if _org_before(org_terms, between) if between.strip() else _covers(org_terms, m.group("after") or ""):
+            found.append(m.group("name"))
+    # "<role> of (the) <org>, <Name>"
+    of_org = r"\s+(?:of|at)\s+(?P<org>(?:" + _W + r"\s+){0,5}?" + _W + ")"
+    for m in re.finditer(r"(?P<lead>\S+\s+)?(?:" + words + ")" + of_org + r",\s+(?P<name>" + _NAME + ")", text):
+        if _covers(org_terms, (m.group("lead") or "") + m.group("org")):
+            found.append(m.group("name"))
+    found = [n for n in (_clean(n) for n in found) if n]
+    rest = [t for t in tokenize(asked.org) if t not in org_terms]
+    if found and rest and not all(t in story_terms() for t in rest):
+        return []
+    return found
+
+
+def _clean(name: str) -> str:
+    """The name without a title, or "" when it is not a person's name ("The", "Monday")."""
+    parts = name.split()
+    while parts and parts[0].rstrip(".") in {"Sir", "Dame", "Lord", "Lady", "Dr", "Mr", "Mrs", "Ms", "Prof"}:
+        parts = parts[1:]
+    if not parts or parts[0] in _NOT_NAMES:
+        return ""
+    return " ".join(parts)
+
+
+def same_person(a: str, b: str) -> bool:
+    """"Jose Mourinho" and "Mourinho" are one person (the surname, and the first name when both give one)."""
+    pa, pb = a.split(), b.split()
+    return pa[-1] == pb[-1] and (len(pa) == 1 or len(pb) == 1 or pa[0] == pb[0])
+
+
+def choose(named: list[tuple[int, str, str]]) -> str:
+    """Of (row, name, published_at) matches, the holder: in the most recent story, then most named."""
+    if not named:
+        return ""
+    people: list[str] = []
+    for _, name, _ in named:
+        if not any(same_person(name, p) for p in people):
+            people.append(name)
+    # The fullest form of each name ("Jose Mourinho" over "Mourinho").
+    full = {p: max((n for _, n, _ in named if same_person(n, p)), key=len) for p in people}
+    counts = Counter(next(p for p in people if same_person(n, p)) for _, n, _ in named)
+    latest = {p: max((d for _, n, d in named if same_person(n, p)), default="") for p in people}
+    best = max(people, key=lambda p: (latest[p], counts[p], -people.index(p)))
+    return full[best]

@@ -1,0 +1,133 @@
+"""Who holds a role: the question read as (role, organisation), the holder found where news names it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from retrieval.answering import roles
+from retrieval.answering.roles import asked_role, holders
+
+
+@pytest.mark.parametrize(
+    ("question", "role", "org"),
+    [
+        ("Who leads the Liberal Democrats?", "leader", "Liberal Democrats"),
+        ("Who manages Chelsea?", "manager", "Chelsea"),
+        ("Who is the manager of Chelsea?", "manager", "Chelsea"),
+        ("Who's the current boss at Microsoft?", "manager", "Microsoft"),
+        ("Who is Arsenal's manager?", "manager", "Arsenal"),
+        ("Who is the Tory leader?", "leader", "Tory"),
+        ("Who coaches the England rugby team now?", "coach", "England rugby team"),
+        ("who runs Microsoft", "chief executive", "Microsoft"),
+        ("Who founded Microsoft?", "founder", "Microsoft"),
+        ("Who captains Wales?", "captain", "Wales"),
+    ],
+)
+def test_a_role_question_is_read_as_role_and_organisation(question, role, org):
+    asked = asked_role(question)
+    assert asked is not None and (asked.role, asked.org) == (role, org)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the Six Nations?",  # no role
+        "Who is Charles Kennedy?",  # a person, not a role
+        "Who leads them?",  # no organisation: a follow-up, for the ranker
+        "Who captained Ireland when they beat Scotland in Edinburgh?",  # asks about one match
+        "Who was the leader of Russia in the 1960's?",  # asks about a time
+        "Who led New France reinforcements in 1765?",
+        "How many people did Venezuela release?",
+    ],
+)
+def test_other_questions_are_left_to_the_ranker(question):
+    assert asked_role(question) is None
+
+
+LIB_DEMS = asked_role("Who leads the Liberal Democrats?")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "named"),
+    [
+        ("Liberal Democrat leader Charles Kennedy has begun a week-long tour.", ["Charles Kennedy"]),
+        ("Lib Dem leader Charles Kennedy said the party was ready.", ["Charles Kennedy"]),
+        ("Charles Kennedy, leader of the Liberal Democrats, said no.", ["Charles Kennedy"]),
+        ("The leader of the Liberal Democrats, Charles Kennedy, said no.", ["Charles Kennedy"]),
+        ("Mr Kennedy, the Liberal Democrat leader, spoke first.", ["Kennedy"]),
+        ("Tory leader Michael Howard said the Liberal Democrats were soft on crime.", []),
+        ("The Liberal Democrats launched their campaign with leader Charles Kennedy.", []),  # "with leader": no org next to it
+        ("The Liberal Democrat leader said The Times was wrong.", []),  # "The Times" is no person
+    ],
+)
+def test_the_holder_is_named_where_news_writes_it(sentence, named):
+    assert holders(sentence, LIB_DEMS) == named
+
+
+TORIES = asked_role("Who leads the Conservatives?")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "named"),
+    [
+        ("Conservative Party leader Michael Howard said.", ["Michael Howard"]),
+        ("But Conservative leader Michael Howard said.", ["Michael Howard"]),
+        ("Scottish Conservative Party leader David McLetchie claims.", []),  # another organisation
+        ("Former Conservative leader Iain Duncan Smith said.", []),  # another time
+        ("Conservative deputy leader Michael Ancram said.", []),  # another role
+        ("Paddy Ashdown, the former Conservative leader, said.", []),
+        ("The former leader of the Conservatives, Iain Duncan Smith, said.", []),
+    ],
+)
+def test_another_organisation_role_or_time_is_not_the_holder(sentence, named):
+    assert holders(sentence, TORIES) == named
+
+
+def test_the_organisations_other_words_may_be_anywhere_in_the_story():
+    asked = asked_role("Who coaches the England rugby team?")
+    assert holders("England coach Andy Robinson named his side.", asked, lambda: {"rugbi", "team", "england"})
+    assert holders("England coach Sven-Goran Eriksson named his side.", asked, lambda: {"footbal", "england"}) == []
+
+
+def test_the_holder_is_the_one_in_the_latest_story_then_the_most_named():
+    named = [(1, "Paddy Ashdown", "1998-05-01"), (2, "Charles Kennedy", "2005-03-01"), (3, "Ashdown", "1997-01-01")]
+    assert roles.choose(named) == "Charles Kennedy"
+    undated = [(1, "Jose Mourinho", ""), (2, "Mourinho", ""), (3, "Claudio Ranieri", "")]
+    assert roles.choose(undated) == "Jose Mourinho"
+    assert roles.choose([]) == ""
+
+
+def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_path, settings):
+    from retrieval.engine import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "articles.json").write_text(json.dumps([
+        {"title": "Kennedy begins pre-election tour", "published_at": "2005-02-10",
+         "text": "The Liberal Democrats say they are the real opposition. Lib Dem leader Charles Kennedy has "
+                 "begun a week-long tour of target seats. The party leads in several of them."},
+        {"title": "Ashdown to stand down", "published_at": "1998-06-01",
+         "text": "Paddy Ashdown, leader of the Liberal Democrats, will stand down next year. "
+                 "He has led the party since 1988."},
+        {"title": "Lib Dems gain in polls", "published_at": "2005-02-12",
+         "text": "The Liberal Democrats have gained three points in the latest poll. Party strategists "
+                 "said the leads in marginal seats were encouraging."},
+        {"title": "Chelsea go top", "published_at": "2005-01-20",
+         "text": "Chelsea went five points clear. The club's owner watched from the stands."},
+    ]), encoding="utf-8")
+    engine = Engine.open(settings)
+    engine.ingest_paths([corpus])
+
+    ans = engine.ask("Who leads the Liberal Democrats?")
+    assert not ans.abstained and "Charles Kennedy" in ans.answer and "Ashdown" not in ans.answer
+    assert ans.citations[0].quote.startswith("Lib Dem leader Charles Kennedy")
+    # Asked about the stories of 1998, the holder then.
+    from retrieval.types import SearchFilters
+
+    hits = engine.searcher.answer_hits("Who leads the Liberal Democrats?", k=4, filters=SearchFilters(until="1999-01-01"))
+    assert [h.article.title for h in hits] == ["Ashdown to stand down"]
+    # No sentence names Chelsea's owner: the ranker answers or declines as for any question.
+    hits = engine.searcher.answer_hits("Who owns Chelsea?", k=4)
+    assert all(h.score != roles.SCORE for h in hits)
