@@ -42,7 +42,15 @@ _ROLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("president", (), ("president",)),
     ("chancellor", (), ("chancellor",)),
     ("spokesman", (), ("spokesman", "spokeswoman", "spokesperson")),
+    ("prime minister", (), ("prime minister", "premier")),
+    ("home secretary", (), ("home secretary",)),
+    ("foreign secretary", (), ("foreign secretary",)),
+    ("mayor", (), ("mayor",)),
 )
+# Titles a country or a city has one of at a time: "Who is the chancellor?" names no organisation,
+# and "Chancellor Gordon Brown" answers it while "German Chancellor Gerhard Schroeder" does not.
+# ("Who is the manager?" stays with the ranker: every club has one.)
+TITLES = frozenset(["prime minister", "chancellor", "president", "home secretary", "foreign secretary", "mayor"])
 _BY_VERB = {v: (role, words) for role, verbs, words in _ROLES for v in verbs}
 _BY_NOUN: dict[str, tuple[str, tuple[str, ...]]] = {}
 for _role, _verbs, _words in _ROLES:
@@ -62,6 +70,8 @@ _NOW = r"(?:\s+(?:now|currently|today|these days|at the moment|at present))?"
 _END = _NOW + r"\s*[?.!]*\s*$"
 _BE = r"(?:\s+(?:is|was|are|were)|'s|’s)"
 _QUESTIONS = (
+    # Who is the chancellor? (a title: no organisation)
+    re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?(?:current\s+)?(?P<title>" + "|".join(TITLES) + ")" + _END, re.I),
     # Who leads the Liberal Democrats?
     re.compile(r"^\s*who\s+(?:now\s+|currently\s+)?(?P<verb>[a-z-]+)\s+" + _ORG + _END, re.I),
     # Who is the (current) manager of Chelsea? / Who is the boss at Microsoft?
@@ -94,6 +104,9 @@ def asked_role(question: str) -> RoleQuestion | None:
         m = pattern.match(question)
         if not m:
             continue
+        if m.groupdict().get("title"):
+            role, words = _BY_NOUN[m.group("title").casefold()]
+            return RoleQuestion(role=role, words=words, org="")
         org = _NOW_AT_END.sub("", _POSSESSIVE.sub("", m.group("org"))).strip(" ,'’")
         if not tokenize(org) or org.casefold() in _NOT_ORG or _MORE_THAN_AN_ORG.search(org):
             continue  # "Who led Russia in the 1960s?" asks about a time, not who holds the role
@@ -109,6 +122,12 @@ def asked_role(question: str) -> RoleQuestion | None:
 _TITLE = r"(?:(?:Sir|Dame|Lord|Lady|Dr|Mr|Mrs|Ms|Prof)\.?\s+)?"
 _PART = r"[A-Z][\w'’-]*[a-z][\w'’-]*"  # a capitalised word with a lower-case letter ("McConnell", not "BBC")
 _NAME = _TITLE + _PART + r"(?:\s+(?:(?:de|van|von|da|di|du|le|la|del)\s+)?" + _PART + r"){0,3}"
+# Capitalised words before a role that leave it the same role ("But Conservative leader...");
+# any other ("Scottish", "German", "Lord") makes it another one.
+_FUNCTION = frozenset(
+    "The A An But And Or So As When While After Before In On At For From With By Of To Then If That This "
+    "Meanwhile However Yesterday Today Now Last Also Earlier Later".split()
+)
 _NOT_NAMES = frozenset(
     "The A An He She It They This That These Those His Her Its Their There Then But And Or So If When While As "
     "After Before In On At For From With Without By Of To Mr Mrs Ms Dr Sir Lord Lady Dame Monday Tuesday Wednesday "
@@ -155,7 +174,7 @@ def _org_before(org_terms: list[str], before: str) -> bool:
     if not words:
         return True
     w = words[-1]
-    return w.casefold().strip("-") not in _OTHER_ROLE and not (w[:1].isupper() and w not in _NOT_NAMES)
+    return w.casefold().strip("-") not in _OTHER_ROLE and not (w[:1].isupper() and w not in _FUNCTION)
 
 
 def _covers(org_terms: list[str], window: str) -> bool:
@@ -179,18 +198,18 @@ def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] 
     words = "|".join(sorted((re.escape(w) for w in asked.words), key=len, reverse=True))
     found: list[str] = []
     # "<org> <role> <Name>"
-    for m in re.finditer(r"(?<![\w'’&.-])(?P<before>(?:" + _W + r"\s+){1,6}?)(?:" + words + r")\s+(?P<name>" + _NAME + ")", text):
+    for m in re.finditer(r"(?<![\w'’&.-])(?P<before>(?:" + _W + r"\s+){0,6}?)(?i:" + words + r")\s+(?P<name>" + _NAME + ")", text):
         if _org_before(org_terms, m.group("before")):
             found.append(m.group("name"))
     # "<Name>, (the) <org>('s) <role>" and "<Name>, <role> of <org>"
     after = r"(?P<after>\s+(?:of|at)\s+(?:the\s+)?(?:" + _W + r"\s*){1,5})?"
-    for m in re.finditer("(?P<name>" + _NAME + r"),\s+(?P<between>(?:" + _W + r"\s+){0,5}?)(?:" + words + r")\b" + after, text):
+    for m in re.finditer("(?P<name>" + _NAME + r"),\s+(?P<between>(?:" + _W + r"\s+){0,5}?)(?i:" + words + r")\b" + after, text):
         between = m.group("between")
         if _org_before(org_terms, between) if between.strip() else _covers(org_terms, m.group("after") or ""):
             found.append(m.group("name"))
     # "<role> of (the) <org>, <Name>"
     of_org = r"\s+(?:of|at)\s+(?P<org>(?:" + _W + r"\s+){0,5}?" + _W + ")"
-    for m in re.finditer(r"(?P<lead>\S+\s+)?(?:" + words + ")" + of_org + r",\s+(?P<name>" + _NAME + ")", text):
+    for m in re.finditer(r"(?P<lead>\S+\s+)?(?i:" + words + ")" + of_org + r",\s+(?P<name>" + _NAME + ")", text):
         if _covers(org_terms, (m.group("lead") or "") + m.group("org")):
             found.append(m.group("name"))
     found = [n for n in (_clean(n) for n in found) if n]

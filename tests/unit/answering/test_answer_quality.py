@@ -130,6 +130,8 @@ def test_follow_up_on_its_story_is_judged_by_the_readers_own_words(seed_engine, 
         ("Who is the Tory leader?", "Michael Howard"),
         ("Who manages Chelsea?", "Mourinho"),
         ("Who is Arsenal's manager?", "Wenger"),
+        ("Who is the chancellor?", "Gordon Brown"),
+        ("Who is the prime minister?", "Tony Blair"),
     ],
 )
 def test_role_questions_name_the_holder(news_engine, question, holder):

@@ -85,6 +85,18 @@ def test_another_organisation_role_or_time_is_not_the_holder(sentence, named):
     assert holders(sentence, TORIES) == named
 
 
+def test_a_title_needs_no_organisation_but_no_qualifier_either():
+    asked = asked_role("Who is the chancellor?")
+    assert asked is not None and (asked.role, asked.org) == ("chancellor", "")
+    assert asked_role("Who's the Home Secretary?").role == "home secretary"
+    assert asked_role("Who is the manager?") is None  # every club has one: the ranker's
+    assert holders("Chancellor Gordon Brown said the figures did not add up.", asked) == ["Gordon Brown"]
+    assert holders("Mr Brown, the chancellor, said no.", asked) == ["Brown"]
+    for other in ["German Chancellor Gerhard Schroeder said.", "Lord Chancellor Lord Falconer said.",
+                  "Shadow chancellor Oliver Letwin said.", "The former chancellor Nigel Lawson said."]:
+        assert holders(other, asked) == [], other
+
+
 def test_the_organisations_other_words_may_be_anywhere_in_the_story():
     asked = asked_role("Who coaches the England rugby team?")
     assert holders("England coach Andy Robinson named his side.", asked, lambda: {"rugbi", "team", "england"})

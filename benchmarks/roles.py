@@ -1,0 +1,79 @@
+""""Who holds a role" questions over an index holding the BBC set: does the first citation name the holder?
+
+    newsbot --data-dir DIR ingest seeds/ ../shared/datasets/bbc_news_2225/    # once
+    python benchmarks/roles.py --data-dir DIR
+
+Each question goes through `Engine.ask`, the path users get. The holders are the ones the BBC
+set (2004-05) names; the last question's role is named by no article, so it must not be answered
+from the pattern (`retrieval/answering/roles.py`). Prints, per question, whether the first citation
+names the holder and the answer's time, then the count and the p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from retrieval.answering import roles
+from retrieval.engine import Engine
+from retrieval.evaluation.runner import machine_line
+from retrieval.settings import Settings
+
+QUESTIONS = [  # (question, surname of the holder the BBC set names; "" = none does)
+    ("Who leads the Liberal Democrats?", "Kennedy"),
+    ("Who leads the Conservatives?", "Howard"),
+    ("Who is the Tory leader?", "Howard"),
+    ("Who manages Chelsea?", "Mourinho"),
+    ("Who is the manager of Arsenal?", "Wenger"),
+    ("Who is Arsenal's manager?", "Wenger"),
+    ("Who coaches the England rugby team?", "Robinson"),
+    ("Who founded Microsoft?", "Gates"),
+    ("Who runs Microsoft?", "Gates"),
+    ("Who manages Manchester United?", "Ferguson"),
+    ("Who is the Labour leader?", "Blair"),
+    ("Who coaches Wales?", "Ruddock"),
+    ("Who manages Liverpool?", "Benitez"),
+    ("Who leads UKIP?", "Knapman"),
+    ("Who is the boss of Manchester City?", "Keegan"),
+    ("Who is the chancellor?", "Brown"),
+    ("Who is the prime minister?", "Blair"),
+    ("Who is the home secretary?", "Clarke"),
+    ("Who is the mayor of London?", "Livingstone"),
+    ("Who is the chief executive of Google?", ""),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True, help="an index holding the BBC set")
+    args = parser.parse_args()
+    print(" ".join(["python", *sys.argv]))
+    print(machine_line())
+    engine = Engine.open(Settings.load(None, data_dir=args.data_dir))
+    engine.ask("How many people did Venezuela release?")  # load the model and the index
+    named, times = 0, []
+    for question, holder in QUESTIONS:
+        t = time.perf_counter()
+        ans = engine.ask(question)
+        times.append((time.perf_counter() - t) * 1000)
+        first = ans.citations[0].quote if ans.citations else ""
+        if holder:
+            ok = holder in first
+            named += ok
+        else:  # no article names one: the pattern must find no holder (the ranker answers or declines)
+            ok = all(h.score != roles.SCORE for h in engine.searcher.answer_hits(question, k=4))
+        shown = "declined" if ans.abstained else first[:90]
+        print(f"{'ok' if ok else '--'}  {times[-1]:5.0f} ms  {question:42s} {shown}")
+    answerable = sum(1 for _, h in QUESTIONS if h)
+    print(f"first citation names the holder: {named}/{answerable}; p50 {statistics.median(times):.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
