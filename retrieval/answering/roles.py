@@ -249,3 +249,85 @@ def choose(named: list[tuple[int, str, str]]) -> str:
     latest = {p: max((d for _, n, d in named if same_person(n, p)), default="") for p in people}
     best = max(people, key=lambda p: (latest[p], counts[p], -people.index(p)))
     return full[best]
+
+
+# -- "Who is Charles Kennedy?": what someone is -----------------------------------------------
+
+# The last word of what news calls someone, before or after the name ("Chelsea boss Jose
+# Mourinho", "Liam Fox, the co-chairman of the Conservative Party").
+ROLE_NOUNS = frozenset(
+    """leader boss manager coach captain skipper owner chairman chairwoman chair chief founder co-founder editor
+    director president chancellor secretary minister premier mayor spokesman spokeswoman spokesperson governor mp
+    mep candidate councillor peer ambassador envoy commissioner senator congressman striker midfielder defender
+    goalkeeper keeper winger forward full-back centre-back prop lock flanker hooker fly-half scrum-half centre
+    champion player star athlete sprinter runner hurdler swimmer cyclist jockey trainer boxer golfer veteran
+    international newcomer singer actor actress rapper musician guitarist drummer frontman comedian presenter host
+    writer author novelist playwright poet producer designer artist photographer journalist reporter columnist
+    correspondent critic analyst economist lawyer judge barrister executive entrepreneur businessman businesswoman
+    tycoon billionaire investor banker head heiress officer official adviser aide strategist campaigner activist
+    co-chairman chief-executive""".split()
+)
+# Lower-case words a description may hold before its role ("acting head coach", "double Olympic champion").
+_MODIFIERS = frozenset(
+    "former ex acting deputy shadow head assistant double triple vice new interim joint chief executive general "
+    "senior junior caretaker outgoing current world european olympic party club".split()
+)
+DESCRIBED = 2  # stories quoted for "Who is X?"
+_PERSON_QUESTION = re.compile(
+    r"^\s*(?i:who)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _TITLE + _PART + r"(?:\s+" + _PART + r"){0,3})\s*[?.!]*\s*$"
+)
+
+
+def asked_person(question: str) -> str:
+    """The name a "Who is Charles Kennedy?" question asks about ("" for any other question)."""
+    m = _PERSON_QUESTION.match(question)
+    return _clean(m.group("name")) if m else ""
+
+
+def descriptions(text: str, name: str) -> list[str]:
+    """What this sentence calls the person: "Chelsea boss" in "Chelsea boss Jose Mourinho has...",
+    "the co-chairman of the Conservative Party" in "Liam Fox, the co-chairman of the Conservative
+    Party, said...". A description ends in (or holds) a role; "said Jose Mourinho" is none."""
+    parts = name.split()
+    # A full name as asked; a surname alone may come with a first name ("Mourinho": "Jose Mourinho").
+    who = re.escape(name) if len(parts) > 1 else r"(?:[A-Z][\w'’-]+\s+)?" + re.escape(name)
+    found = []
+    for m in re.finditer(r"(?<![\w'’-])" + who + r"(?![\w'’-])", text):
+        before = _before(text[: m.start()])
+        if before:
+            found.append(before)
+        after = re.match(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]", text[m.end() :])
+        if after and _holds_role(after.group("desc")):
+            found.append(after.group("desc"))
+    for m in re.finditer(r"(?P<desc>\b(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?),\s+" + who + r"(?=[,.;:])", text):
+        if _holds_role(m.group("desc")):
+            found.append(m.group("desc"))
+    return found
+
+
+def _holds_role(desc: str) -> bool:
+    return any(w.casefold().strip("'’") in ROLE_NOUNS for w in desc.split())
+
+
+def _before(text: str) -> str:
+    """The description just before a name: a role, with the capitalised words and modifiers before it."""
+    words = text.split()[-6:]
+    if not words or words[-1].casefold() not in ROLE_NOUNS or words[-1][-1:] in ",.;:":
+        return ""
+    kept = [words.pop()]
+    while words:
+        w = words[-1]
+        bare = w.removesuffix("'s").removesuffix("’s")
+        if w[-1:] in ",.;:\"“”" or not bare:
+            break
+        if (bare[:1].isupper() and bare not in _FUNCTION) or w.casefold() in ROLE_NOUNS | _MODIFIERS:
+            kept.insert(0, words.pop())
+        else:
+            break
+    return " ".join(kept)
+
+
+def key(description: str) -> str:
+    """Descriptions compared without case or a leading article ("the Liberal Democrat leader")."""
+    words = description.casefold().split()
+    return " ".join(words[1:] if words and words[0] in {"the", "a", "an"} else words)

@@ -27,6 +27,7 @@ import logging
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -218,6 +219,8 @@ class Searcher:
         """
         if (role := roles.asked_role(question)) is not None and (named := self._role_holders(role, k, filters)):
             return named
+        if (person := roles.asked_person(question)) and (described := self._described(person, k, filters)):
+            return described
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
             return []
@@ -251,15 +254,32 @@ class Searcher:
         for r in rows.tolist():
             a = lex.article_of(r)
             for name in roles.holders(lex.text(r), asked, lambda a=a: lex.article_terms(a)):
-                named.append((r, name, lex.article(a).published_at or ""))
-        holder = roles.choose(named)
-        order = sorted(named, key=lambda m: len(lex.text(m[0])))  # the shortest sentence reads best
-        order.sort(key=lambda m: m[2], reverse=True)  # the most recent story first (stable: shortest within)
-        picked: dict[int, int] = {}  # article -> its sentence naming the holder
-        for r, name, _ in order:
-            if roles.same_person(name, holder):
-                picked.setdefault(lex.article_of(r), r)
-        return [self._hit(lex, r, roles.SCORE) for r in list(picked.values())[: min(k, roles.CITED)]]
+                named.append((r, name))
+        holder = roles.choose([(r, name, lex.article(lex.article_of(r)).published_at) for r, name in named])
+        mine = [(r, 0) for r, name in named if roles.same_person(name, holder)]
+        return self._one_per_story(lex, mine, min(k, roles.CITED))
+
+    def _described(self, name: str, k: int, filters: SearchFilters | None) -> list[Hit]:
+        """"Who is Charles Kennedy?": the sentences saying what the person is ("Liberal Democrat leader
+        Charles Kennedy..."), the description news gives most often first; [] when none gives one."""
+        lex = self.lexical()
+        rows, _ = lex.top(tokenize(name), roles.POOL, filters)
+        lex.load(rows)
+        found = [(r, roles.key(d)) for r in rows.tolist() for d in roles.descriptions(lex.text(r), name)]
+        counts = Counter(d for _, d in found)
+        return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, roles.DESCRIBED))
+
+    def _one_per_story(self, lex: LexicalIndex, ranked: list[tuple[int, int]], n: int) -> list[Hit]:
+        """Hits for n stories from (row, rank) pairs (lower rank = better): each story by its best-ranked,
+        then shortest, sentence; the most recent stories first, then by that sentence. Scored `roles.SCORE`."""
+        best: dict[int, tuple[int, int, int]] = {}  # story -> (rank, length, row)
+        for r, rank in ranked:
+            cand = (rank, len(lex.text(r)), r)
+            a = lex.article_of(r)
+            best[a] = min(best.get(a, cand), cand)
+        order = sorted(best.values())
+        order.sort(key=lambda c: lex.article(lex.article_of(c[2])).published_at, reverse=True)  # stable
+        return [self._hit(lex, r, roles.SCORE) for _, _, r in order[:n]]
 
     def answer_candidates(
         self,

@@ -137,3 +137,12 @@ def test_follow_up_on_its_story_is_judged_by_the_readers_own_words(seed_engine, 
 def test_role_questions_name_the_holder(news_engine, question, holder):
     ans = news_engine.ask(question)
     assert not ans.abstained and holder in ans.citations[0].quote, (question, ans.answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "described"),
+    [("Who is Charles Kennedy?", "Liberal Democrat leader"), ("Who is Michael Howard?", "leader Michael Howard")],
+)
+def test_who_is_questions_say_what_news_calls_them(news_engine, question, described):
+    ans = news_engine.ask(question)
+    assert not ans.abstained and described in ans.citations[0].quote, (question, ans.answer)

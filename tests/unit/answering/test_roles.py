@@ -7,7 +7,7 @@ import json
 import pytest
 
 from retrieval.answering import roles
-from retrieval.answering.roles import asked_role, holders
+from retrieval.answering.roles import asked_person, asked_role, descriptions, holders
 
 
 @pytest.mark.parametrize(
@@ -111,6 +111,42 @@ def test_the_holder_is_the_one_in_the_latest_story_then_the_most_named():
     assert roles.choose([]) == ""
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("Who is Charles Kennedy?", "Charles Kennedy"),
+        ("who's Jose Mourinho", "Jose Mourinho"),
+        ("Who was Sir Alex Ferguson?", "Alex Ferguson"),
+        ("Who is Mourinho?", "Mourinho"),
+        ("Who is the chancellor?", ""),  # a role: asked_role's
+        ("Who is he?", ""),  # a follow-up: the ranker's
+        ("Who is UKIP?", ""),  # an organisation
+        ("Who is Charles Kennedy's deputy?", ""),
+    ],
+)
+def test_a_who_is_question_names_a_person(question, name):
+    assert asked_person(question) == name
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name", "described"),
+    [
+        ("Liberal Democrat leader Charles Kennedy has begun a tour.", "Charles Kennedy", ["Liberal Democrat leader"]),
+        ("Double Olympic champion Kelly Holmes has been voted athlete of the year.", "Kelly Holmes", ["Double Olympic champion"]),
+        ("England's acting head coach Andy Robinson said no.", "Andy Robinson", ["England's acting head coach"]),
+        ("Sir Bobby Robson has offered Chelsea boss Jose Mourinho some advice.", "Mourinho", ["Chelsea boss"]),
+        ("Ken Livingstone, the London mayor, said sorry.", "Ken Livingstone", ["the London mayor"]),
+        ("It came as the co-chairman of the Conservative Party, Liam Fox, spoke.", "Liam Fox",
+         ["the co-chairman of the Conservative Party"]),
+        ("It is a dispute between Ken Livingstone and a reporter.", "Ken Livingstone", []),
+        ("\"We will win,\" said Jose Mourinho.", "Jose Mourinho", []),
+        ("Michael Owen, a fine player, scored.", "Jose Mourinho", []),
+    ],
+)
+def test_what_news_calls_someone(sentence, name, described):
+    assert descriptions(sentence, name) == described
+
+
 def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_path, settings):
     from retrieval.engine import Engine
 
@@ -140,6 +176,10 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
 
     hits = engine.searcher.answer_hits("Who leads the Liberal Democrats?", k=4, filters=SearchFilters(until="1999-01-01"))
     assert [h.article.title for h in hits] == ["Ashdown to stand down"]
+    # "Who is X?": what the stories call him.
+    ans = engine.ask("Who is Charles Kennedy?")
+    assert not ans.abstained and ans.citations[0].quote.startswith("Lib Dem leader Charles Kennedy")
+    assert all(h.score != roles.SCORE for h in engine.searcher.answer_hits("Who is Steve Ballmer?", k=4))
     # No sentence names Chelsea's owner: the ranker answers or declines as for any question.
     hits = engine.searcher.answer_hits("Who owns Chelsea?", k=4)
     assert all(h.score != roles.SCORE for h in hits)
