@@ -46,6 +46,8 @@ QUESTIONS = [  # (question, surname of the holder the BBC set names; "" = none d
     ("Who is the prime minister?", "Blair"),
     ("Who is the home secretary?", "Clarke"),
     ("Who is the mayor of London?", "Livingstone"),
+    ("Who replaced David Blunkett as home secretary?", "Clarke"),
+    ("Who took over from Iain Duncan Smith as Tory leader?", "Howard"),
     ("Who is the chief executive of Google?", ""),
 ]
 PEOPLE = [  # (question, words of what the BBC set calls them; "" = no article names them)
@@ -62,6 +64,12 @@ PEOPLE = [  # (question, words of what the BBC set calls them; "" = no article n
     ("Who is Andy Robinson?", "coach"),
     ("Who is Steve Ballmer?", ""),
 ]
+CLUBS = [  # (question, the club or side the BBC set names them with)
+    ("Which club does Ruud van Nistelrooy play for?", "Manchester United"),
+    ("Who does Thierry Henry play for?", "Arsenal"),
+    ("Who does Jonny Wilkinson play for?", "England"),
+    ("Which club does Didier Drogba play for?", "Chelsea"),
+]
 
 
 def main() -> int:
@@ -73,7 +81,7 @@ def main() -> int:
     engine = Engine.open(Settings.load(None, data_dir=args.data_dir))
     engine.ask("How many people did Venezuela release?")  # load the model and the index
     times: list[float] = []
-    for title, questions in (("role holders", QUESTIONS), ("who is", PEOPLE)):
+    for title, questions in (("role holders", QUESTIONS), ("who is", PEOPLE), ("which club", CLUBS)):
         right = 0
         for question, expected in questions:
             t = time.perf_counter()

@@ -96,10 +96,22 @@ class RoleQuestion:
     role: str
     words: tuple[str, ...]
     org: str
+    instead_of: str = ""  # "Who replaced David Blunkett as home secretary?": not him
+
+
+_REPLACED = re.compile(
+    r"^\s*who\s+(?:has\s+|will\s+|is\s+to\s+)?(?:replaced?|replacing|succeeded|succeeds?|succeeding|took\s+over\s+from|"
+    r"takes\s+over\s+from|take\s+over\s+from)\s+(?P<old>" + r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})\s+as\s+(?P<role>.+)$",
+    re.I,
+)
 
 
 def asked_role(question: str) -> RoleQuestion | None:
-    """The role and organisation a "Who leads X? / Who is the manager of X?" question asks about."""
+    """The role and organisation a "Who leads X? / Who is the manager of X?" question asks about
+    ("Who replaced X as home secretary?": the role, held by someone other than X)."""
+    if m := _REPLACED.match(question):
+        asked = asked_role("Who is the " + re.sub(r"^(?:the|a|an)\s+", "", m.group("role").strip(), flags=re.I))
+        return RoleQuestion(asked.role, asked.words, asked.org, _clean(m.group("old"))) if asked else None
     for pattern in _QUESTIONS:
         m = pattern.match(question)
         if not m:
@@ -235,8 +247,10 @@ def same_person(a: str, b: str) -> bool:
     return pa[-1] == pb[-1] and (len(pa) == 1 or len(pb) == 1 or pa[0] == pb[0])
 
 
-def choose(named: list[tuple[int, str, str]]) -> str:
-    """Of (row, name, published_at) matches, the holder: in the most recent story, then most named."""
+def choose(named: list[tuple[int, str, str]], instead_of: str = "") -> str:
+    """Of (row, name, published_at) matches, the holder: in the most recent story, then most named
+    (never `instead_of`, the one a "Who replaced X as...?" question names)."""
+    named = [m for m in named if not (instead_of and same_person(m[1], instead_of))]
     if not named:
         return ""
     people: list[str] = []
@@ -278,22 +292,40 @@ _PERSON_QUESTION = re.compile(
 )
 
 
+_CLUB_QUESTIONS = (
+    re.compile(r"^\s*(?i:which|what)\s+(?i:club|team|side)\s+(?i:does|did|is|was)\s+(?P<name>" + _NAME
+               + r")\s+(?i:play(?:ing)?\s+(?:for|with|in)|for|with|at|in)\s*[?.!]*\s*$"),
+    re.compile(r"^\s*(?i:who)\s+(?i:does|did)\s+(?P<name>" + _NAME + r")\s+(?i:play)\s+(?i:for)\s*[?.!]*\s*$"),
+)
+
+
 def asked_person(question: str) -> str:
     """The name a "Who is Charles Kennedy?" question asks about ("" for any other question)."""
     m = _PERSON_QUESTION.match(question)
     return _clean(m.group("name")) if m else ""
 
 
-def descriptions(text: str, name: str) -> list[str]:
+def asked_club(question: str) -> str:
+    """The player a "Which club does Didier Drogba play for?" question asks about ("" otherwise)."""
+    for pattern in _CLUB_QUESTIONS:
+        if m := pattern.match(question):
+            return _clean(m.group("name"))
+    return ""
+
+
+def descriptions(text: str, name: str, club: bool = False) -> list[str]:
     """What this sentence calls the person: "Chelsea boss" in "Chelsea boss Jose Mourinho has...",
     "the co-chairman of the Conservative Party" in "Liam Fox, the co-chairman of the Conservative
-    Party, said...". A description ends in (or holds) a role; "said Jose Mourinho" is none."""
+    Party, said...". A description ends in (or holds) a role; "said Jose Mourinho" is none.
+
+    `club`: only descriptions naming where the person plays or works ("Chelsea striker", and a
+    bare "Arsenal's" before the name counts too)."""
     parts = name.split()
     # A full name as asked; a surname alone may come with a first name ("Mourinho": "Jose Mourinho").
     who = re.escape(name) if len(parts) > 1 else r"(?:[A-Z][\w'’-]+\s+)?" + re.escape(name)
     found = []
     for m in re.finditer(r"(?<![\w'’-])" + who + r"(?![\w'’-])", text):
-        before = _before(text[: m.start()])
+        before = _before(text[: m.start()]) or (club and _possessive(text[: m.start()]))
         if before:
             found.append(before)
         after = re.match(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]", text[m.end() :])
@@ -302,7 +334,23 @@ def descriptions(text: str, name: str) -> list[str]:
     for m in re.finditer(r"(?P<desc>\b(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?),\s+" + who + r"(?=[,.;:])", text):
         if _holds_role(m.group("desc")):
             found.append(m.group("desc"))
-    return found
+    return [d for d in found if _names_club(d)] if club else found
+
+
+def _names_club(desc: str) -> bool:
+    """A description naming an organisation: a capitalised word that is no title ("Chelsea striker")."""
+    bare = (w.removesuffix("'s").removesuffix("’s") for w in desc.split())
+    return any(w[:1].isupper() and w not in _FUNCTION | _NOT_CLUBS and w.casefold() not in ROLE_NOUNS | _MODIFIERS
+               for w in bare)
+
+
+_NOT_CLUBS = frozenset("Olympic World European Commonwealth Double Triple Former Chancellor Prime Minister".split())
+
+
+def _possessive(text: str) -> str:
+    """A capitalised possessive just before a name ("Arsenal's Thierry Henry"), or ""."""
+    words = text.split()
+    return words[-1] if words and re.fullmatch(r"[A-Z][\w.-]*(?:'s|’s)", words[-1]) else ""
 
 
 def _holds_role(desc: str) -> bool:

@@ -221,6 +221,8 @@ class Searcher:
             return named
         if (person := roles.asked_person(question)) and (described := self._described(person, k, filters)):
             return described
+        if (player := roles.asked_club(question)) and (described := self._described(player, k, filters, club=True)):
+            return described
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
             return []
@@ -255,17 +257,18 @@ class Searcher:
             a = lex.article_of(r)
             for name in roles.holders(lex.text(r), asked, lambda a=a: lex.article_terms(a)):
                 named.append((r, name))
-        holder = roles.choose([(r, name, lex.article(lex.article_of(r)).published_at) for r, name in named])
+        holder = roles.choose([(r, name, lex.article(lex.article_of(r)).published_at) for r, name in named], asked.instead_of)
         mine = [(r, 0) for r, name in named if roles.same_person(name, holder)]
         return self._one_per_story(lex, mine, min(k, roles.CITED))
 
-    def _described(self, name: str, k: int, filters: SearchFilters | None) -> list[Hit]:
+    def _described(self, name: str, k: int, filters: SearchFilters | None, club: bool = False) -> list[Hit]:
         """"Who is Charles Kennedy?": the sentences saying what the person is ("Liberal Democrat leader
-        Charles Kennedy..."), the description news gives most often first; [] when none gives one."""
+        Charles Kennedy..."), the description news gives most often first; [] when none gives one.
+        `club`: only descriptions naming where they play or work ("Which club does Drogba play for?")."""
         lex = self.lexical()
         rows, _ = lex.top(tokenize(name), roles.POOL, filters)
         lex.load(rows)
-        found = [(r, roles.key(d)) for r in rows.tolist() for d in roles.descriptions(lex.text(r), name)]
+        found = [(r, roles.key(d)) for r in rows.tolist() for d in roles.descriptions(lex.text(r), name, club)]
         counts = Counter(d for _, d in found)
         return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, roles.DESCRIBED))
 

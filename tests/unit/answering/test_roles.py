@@ -7,7 +7,7 @@ import json
 import pytest
 
 from retrieval.answering import roles
-from retrieval.answering.roles import asked_person, asked_role, descriptions, holders
+from retrieval.answering.roles import asked_club, asked_person, asked_role, descriptions, holders
 
 
 @pytest.mark.parametrize(
@@ -145,6 +145,30 @@ def test_a_who_is_question_names_a_person(question, name):
 )
 def test_what_news_calls_someone(sentence, name, described):
     assert descriptions(sentence, name) == described
+
+
+def test_who_replaced_someone_asks_for_the_role_held_by_anyone_else():
+    asked = asked_role("Who replaced David Blunkett as home secretary?")
+    assert asked is not None and (asked.role, asked.org, asked.instead_of) == ("home secretary", "", "David Blunkett")
+    asked = asked_role("Who succeeded Claudio Ranieri as Chelsea manager?")
+    assert (asked.role, asked.org, asked.instead_of) == ("manager", "Chelsea", "Claudio Ranieri")
+    assert asked_role("Who replaced him as captain?") is None
+    named = [(1, "David Blunkett", "2004-06-01"), (2, "Charles Clarke", "2004-12-20"), (3, "Blunkett", "2005-01-02")]
+    assert roles.choose(named) == "David Blunkett"
+    assert roles.choose(named, instead_of="David Blunkett") == "Charles Clarke"
+
+
+def test_which_club_asks_for_a_description_naming_one():
+    assert asked_club("Which club does Ruud van Nistelrooy play for?") == "Ruud van Nistelrooy"
+    assert asked_club("Who does Thierry Henry play for?") == "Thierry Henry"
+    assert asked_club("Who is Thierry Henry?") == ""
+    assert descriptions("Manchester United striker Ruud van Nistelrooy may return.", "Ruud van Nistelrooy", club=True) == [
+        "Manchester United striker"
+    ]
+    assert descriptions("Blatter hopes Arsenal's Thierry Henry wins.", "Thierry Henry", club=True) == ["Arsenal's"]
+    assert descriptions("Blatter hopes Arsenal's Thierry Henry wins.", "Thierry Henry") == []  # "Who is...?" wants more
+    assert descriptions("Striker Didier Drogba shot wide.", "Didier Drogba", club=True) == []  # a role, no club
+    assert descriptions("Striker Didier Drogba shot wide.", "Didier Drogba") == ["Striker"]
 
 
 def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_path, settings):
