@@ -152,3 +152,30 @@ def new_material(text: str, question: str) -> str:
     """The sentence with every word the question already uses blanked out (for `has_kind`)."""
     asked = {w.casefold() for w in _TOKENS.findall(question)}
     return _TOKENS.sub(lambda m: " " if m.group(0).casefold() in asked else m.group(0), text)
+
+
+# "Who won the 2004 Super Bowl?": a question asking who won is answered only by a sentence saying
+# someone won, beat someone or took a title; the stories about the event that never say who won
+# (the half-time show, a fine over it) do not answer it, however close they are.
+_ASKS_WHO_WON = re.compile(
+    r"^\s*(?:who|which\s+(?:\w+\s+){0,2}?(?:team|club|side|player|country|nation|film|album|horse|driver|party|"
+    r"candidate|man|woman|band|singer|book))\s+(?:has\s+|have\s+|had\s+|eventually\s+|actually\s+)?"
+    r"(?:won|wins|win|triumphed|claimed\s+(?:the\s+)?(?:title|crown|trophy|prize|award))\b",
+    re.I,
+)
+_SAYS_WHO_WON = re.compile(
+    r"\b(?:won|win|wins|winning|winner|winners|beat|beats|beaten|victory|victories|victorious|champions?|"
+    r"title|titles|triumph\w*|defeat\w*|crowned|clinch\w*|lifted|retained|scooped|took\s+(?:the\s+)?(?:title|crown|"
+    r"gold|prize|award|trophy)|\d+-\d+)\b",
+    re.I,
+)
+
+
+def asks_who_won(question: str) -> bool:
+    """True for "Who won...?", "Which team won...?", "Who claimed the title...?"."""
+    return bool(_ASKS_WHO_WON.search(question))
+
+
+def says_who_won(text: str) -> bool:
+    """True when the text says someone won, beat someone, took a title, or gives a score."""
+    return bool(_SAYS_WHO_WON.search(text))

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.answering import rerank, roles
+from retrieval.answering import kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
@@ -241,6 +241,9 @@ class Searcher:
             if len(near) < len(texts):
                 keep = np.isin(arts, near)
                 ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
+        if kinds.asks_who_won(question):  # only a sentence saying who won answers
+            keep = [i for i, r in enumerate(ranked.rows.tolist()) if kinds.says_who_won(lex.text(r))]
+            ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.
         keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]

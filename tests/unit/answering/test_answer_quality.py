@@ -146,3 +146,41 @@ def test_role_questions_name_the_holder(news_engine, question, holder):
 def test_who_is_questions_say_what_news_calls_them(news_engine, question, described):
     ans = news_engine.ask(question)
     assert not ans.abstained and described in ans.citations[0].quote, (question, ans.answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [("Who won the 2004 Super Bowl?", True), ("Which team won the FA Cup?", True), ("Who has won the most titles?", True),
+     ("Who claimed the title?", True), ("Who scored the winner?", False), ("How many games has Chelsea won?", False)],
+)
+def test_who_won_questions(question, asks):
+    from retrieval.answering import kinds
+
+    assert kinds.asks_who_won(question) is asks
+
+
+def test_who_won_is_answered_only_by_a_sentence_saying_who_won(tmp_path, settings):
+    # The "Who won the 2004 Super Bowl?" over seeds + BBC was answered from the stories
+    # about its half-time show: they are about the event and never say who won.
+    import json
+
+    from retrieval.engine import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    show = {"title": "Alicia Keys to open US Super Bowl",
+            "text": "Alicia Keys will open the Super Bowl in Florida on 6 February. Twenty CBS-owned TV stations "
+                    "were fined $550,000 after complaints about the 2004 Super Bowl half-time show. Sir Paul "
+                    "McCartney will provide the half-time entertainment."}
+    (corpus / "show.json").write_text(json.dumps([show]), encoding="utf-8")
+    engine = Engine.open(settings)
+    engine.ingest_paths([corpus])
+    ans = engine.ask("Who won the 2004 Super Bowl?")
+    assert ans.abstained and ans.answer == NO_ANSWER
+    (corpus / "game.json").write_text(json.dumps([{
+        "title": "Patriots edge Panthers",
+        "text": "The New England Patriots beat the Carolina Panthers 32-29 to win the 2004 Super Bowl in Houston. "
+                "Adam Vinatieri kicked the winning field goal with four seconds left."}]), encoding="utf-8")
+    engine.ingest_paths([corpus])
+    ans = engine.ask("Who won the 2004 Super Bowl?")
+    assert not ans.abstained and "Patriots beat the Carolina Panthers" in ans.citations[0].quote
