@@ -1,4 +1,4 @@
-"""Who holds a role: "Who leads the Liberal Democrats?", "Who is the manager of Chelsea?".
+"""Who holds a role ("Who leads the Liberal Democrats?"), and what someone is ("Who is Charles Kennedy?").
 
 News names a role holder in passing, in a sentence about something else: "Lib Dem leader Charles
 Kennedy said...", "Chelsea boss Jose Mourinho has...", "Bill Gates, Microsoft's chairman, ...".
@@ -14,7 +14,15 @@ the holder are found by the pattern news writes them in:
 - "<Name>, <role> of <organisation>"        Charles Kennedy, leader of the Liberal Democrats
 A question that asks more than that ("Who captained Ireland when they beat Scotland?") is left
 to the ranker, as is one whose role no sentence states. When several people are named, the one
-in the most recent story wins (a role changes hands), then the one named most often.
+in the most recent story wins (a role changes hands), then the one named most often. A title a
+country has one of needs no organisation ("Who is the chancellor?": "Chancellor Gordon Brown");
+"Who replaced X as <role>?" is the role question with X left out.
+
+The same sentences answer the reverse question: "Who is Jose Mourinho?" is answered by what the
+stories call him ("Chelsea boss Jose Mourinho", "Ken Livingstone, the London mayor,"), the
+description given most often first; "Which club does X play for?" by the descriptions naming one.
+The search (`search.Searcher.answer_hits`) takes these paths first and falls back to the ranker
+when they find nothing.
 """
 
 from __future__ import annotations
