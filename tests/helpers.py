@@ -20,6 +20,21 @@ DATASETS = SHARED / "datasets"
 SEED_QUESTION = "How many people did Venezuela release?"
 
 
+def engine_over(folder: Path, settings, articles: list[dict], engine=None):
+    """An Engine over a real index of these articles (dicts of title, text, published_at...), written
+    to `folder` as one more JSON file and ingested (into `engine` when given, to add to it)."""
+    import json
+
+    from retrieval.engine import Engine
+
+    folder.mkdir(parents=True, exist_ok=True)
+    n = len(list(folder.glob("*.json")))
+    (folder / f"articles-{n}.json").write_text(json.dumps(articles), encoding="utf-8")
+    engine = engine or Engine.open(settings)
+    engine.ingest_paths([folder])
+    return engine
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ import pytest
 
 from retrieval.answering.answerers.base import NO_ANSWER
 from retrieval.answering.question import TOO_VAGUE, is_vague
+from tests.helpers import engine_over
 
 # The README's question, reworded the ways readers reword it: each must be answered with the 88
 # and cite one of the two sentences that state it.
@@ -162,25 +163,16 @@ def test_who_won_questions(question, asks):
 def test_who_won_is_answered_only_by_a_sentence_saying_who_won(tmp_path, settings):
     # The "Who won the 2004 Super Bowl?" over seeds + BBC was answered from the stories
     # about its half-time show: they are about the event and never say who won.
-    import json
-
-    from retrieval.engine import Engine
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     show = {"title": "Alicia Keys to open US Super Bowl",
             "text": "Alicia Keys will open the Super Bowl in Florida on 6 February. Twenty CBS-owned TV stations "
                     "were fined $550,000 after complaints about the 2004 Super Bowl half-time show. Sir Paul "
                     "McCartney will provide the half-time entertainment."}
-    (corpus / "show.json").write_text(json.dumps([show]), encoding="utf-8")
-    engine = Engine.open(settings)
-    engine.ingest_paths([corpus])
+    engine = engine_over(tmp_path / "corpus", settings, [show])
     ans = engine.ask("Who won the 2004 Super Bowl?")
     assert ans.abstained and ans.answer == NO_ANSWER
-    (corpus / "game.json").write_text(json.dumps([{
+    engine_over(tmp_path / "corpus", settings, [{
         "title": "Patriots edge Panthers",
         "text": "The New England Patriots beat the Carolina Panthers 32-29 to win the 2004 Super Bowl in Houston. "
-                "Adam Vinatieri kicked the winning field goal with four seconds left."}]), encoding="utf-8")
-    engine.ingest_paths([corpus])
+                "Adam Vinatieri kicked the winning field goal with four seconds left."}], engine)
     ans = engine.ask("Who won the 2004 Super Bowl?")
     assert not ans.abstained and "Patriots beat the Carolina Panthers" in ans.citations[0].quote

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from retrieval.answering import kinds, rerank
+from tests.helpers import engine_over
 
 
 @pytest.mark.parametrize(
@@ -285,13 +286,7 @@ def test_a_retrained_ranker_file_is_used(tmp_path, seed_engine, seed_settings):
 def test_a_dated_story_far_from_the_asked_year_is_not_about_it(tmp_path, settings):
     # The rugby story (published 2005, naming 2002) never mentions 2030; another candidate does (a
     # forecast "by 2030"). Only stories near the year may answer a question about it.
-    import json
-
-    from retrieval.engine import Engine
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "articles.json").write_text(json.dumps([
+    engine = engine_over(tmp_path / "corpus", settings, [
         {"title": "Japan bids to host the Rugby World Cup", "published_at": "2005-02-01",
          "text": "Japan wants to host the Rugby World Cup. Tokumasu said the 2002 football World Cup, co-hosted "
                  "by Japan and South Korea, had been a huge success. Japan won praise for its stadiums."},
@@ -300,9 +295,7 @@ def test_a_dated_story_far_from_the_asked_year_is_not_about_it(tmp_path, setting
                  "The government wants more women in work."},
         {"title": "Oscar audiences shrink", "text": "The last time attendance was so low was in 1984. "
                  "This year's contenders drew small crowds."},
-    ]), encoding="utf-8")
-    engine = Engine.open(settings)
-    engine.ingest_paths([corpus])
+    ])
     hits = engine.searcher.answer_hits("Who won the 2030 World Cup?", k=10)
     assert "Japan bids to host the Rugby World Cup" not in {h.article.title for h in hits}
     assert engine.ask("Who won the 2030 World Cup?").abstained
@@ -314,21 +307,13 @@ def test_a_dated_story_far_from_the_asked_year_is_not_about_it(tmp_path, setting
 def test_an_undated_story_is_not_about_a_coming_year_it_never_names(tmp_path, settings):
     # As the BBC set is: no dates. A story naming only 2002 and 2011 may still be about a past year
     # it calls "this year", never about one still to come; the forecast naming the year stays.
-    import json
-
-    from retrieval.engine import Engine
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "articles.json").write_text(json.dumps([
+    engine = engine_over(tmp_path / "corpus", settings, [
         {"title": "Japan bids to host the Rugby World Cup",
          "text": "Japan wants to host the Rugby World Cup in 2011. Tokumasu said the 2002 football World Cup, "
                  "co-hosted by Japan and South Korea, had been a huge success. Japan won praise for its stadiums."},
         {"title": "Japan's ageing workforce",
          "text": "By 2090, a third of Japan's workers will be over 60. Firms raised the retirement age in 2005."},
-    ]), encoding="utf-8")
-    engine = Engine.open(settings)
-    engine.ingest_paths([corpus])
+    ])
     titles = {h.article.title for h in engine.searcher.answer_hits("Who won the 2090 World Cup?", k=10)}
     assert "Japan bids to host the Rugby World Cup" not in titles
     assert "Tokumasu" not in engine.ask("Who won the 2090 World Cup?").answer

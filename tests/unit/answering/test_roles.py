@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from retrieval.answering import roles
 from retrieval.answering.roles import asked_club, asked_person, asked_role, descriptions, holders
+from tests.helpers import engine_over
 
 
 @pytest.mark.parametrize(
@@ -172,11 +171,7 @@ def test_which_club_asks_for_a_description_naming_one():
 
 
 def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_path, settings):
-    from retrieval.engine import Engine
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "articles.json").write_text(json.dumps([
+    engine = engine_over(tmp_path / "corpus", settings, [
         {"title": "Kennedy begins pre-election tour", "published_at": "2005-02-10",
          "text": "The Liberal Democrats say they are the real opposition. Lib Dem leader Charles Kennedy has "
                  "begun a week-long tour of target seats. The party leads in several of them."},
@@ -188,9 +183,7 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
                  "said the leads in marginal seats were encouraging."},
         {"title": "Chelsea go top", "published_at": "2005-01-20",
          "text": "Chelsea went five points clear. The club's owner watched from the stands."},
-    ]), encoding="utf-8")
-    engine = Engine.open(settings)
-    engine.ingest_paths([corpus])
+    ])
 
     ans = engine.ask("Who leads the Liberal Democrats?")
     assert not ans.abstained and "Charles Kennedy" in ans.answer and "Ashdown" not in ans.answer
