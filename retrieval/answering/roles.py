@@ -68,7 +68,7 @@ _NOUNS = "|".join(sorted((re.escape(n) for n in _BY_NOUN), key=len, reverse=True
 
 POOL = 200  # sentences read for the pattern: the best by BM25 over the organisation and the role's words
 # The probability given to a sentence that names the holder: it answers by construction (the
-# extractive answerer cites it, and up to two more stories saying the same).
+# extractive answerer leads with it, and cites the other story's sentence saying the same).
 SCORE = 0.9
 CITED = 2  # stories quoted: a second one confirms the name; a third adds nothing
 ORG_WORDS = 6  # an organisation named in more words is a question about something else
@@ -79,7 +79,8 @@ _END = _NOW + r"\s*[?.!]*\s*$"
 _BE = r"(?:\s+(?:is|was|are|were)|'s|’s)"
 _QUESTIONS = (
     # Who is the chancellor? (a title: no organisation)
-    re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?(?:current\s+)?(?P<title>" + "|".join(TITLES) + ")" + _END, re.I),
+    re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?(?:current\s+|new\s+)?(?P<title>" + "|".join(sorted(TITLES, key=len, reverse=True))
+               + ")" + _END, re.I),
     # Who leads the Liberal Democrats?
     re.compile(r"^\s*who\s+(?:now\s+|currently\s+)?(?P<verb>[a-z-]+)\s+" + _ORG + _END, re.I),
     # Who is the (current) manager of Chelsea? / Who is the boss at Microsoft?
@@ -146,7 +147,7 @@ _NAME = _TITLE + _PART + r"(?:\s+(?:(?:de|van|von|da|di|du|le|la|del)\s+)?" + _P
 # any other ("Scottish", "German", "Lord") makes it another one.
 _FUNCTION = frozenset(
     "The A An But And Or So As When While After Before In On At For From With By Of To Then If That This "
-    "Meanwhile However Yesterday Today Now Last Also Earlier Later".split()
+    "Meanwhile However Yesterday Today Now Last Also Earlier Later New".split()
 )
 _NOT_NAMES = frozenset(
     "The A An He She It They This That These Those His Her Its Their There Then But And Or So If When While As "

@@ -89,6 +89,11 @@ def test_a_title_needs_no_organisation_but_no_qualifier_either():
     assert asked is not None and (asked.role, asked.org) == ("chancellor", "")
     assert asked_role("Who's the Home Secretary?").role == "home secretary"
     assert asked_role("Who is the manager?") is None  # every club has one: the ranker's
+    assert asked_role("Who is the new home secretary?").org == ""
+    assert holders("New Home Secretary Charles Clarke vowed to act.", asked_role("Who is the home secretary?")) == [
+        "Charles Clarke"
+    ]
+    assert holders("New York Mayor Michael Bloomberg said.", asked_role("Who is the mayor?")) == []
     assert holders("Chancellor Gordon Brown said the figures did not add up.", asked) == ["Gordon Brown"]
     assert holders("Mr Brown, the chancellor, said no.", asked) == ["Brown"]
     for other in ["German Chancellor Gerhard Schroeder said.", "Lord Chancellor Lord Falconer said.",
