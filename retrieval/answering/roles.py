@@ -297,7 +297,7 @@ _MODIFIERS = frozenset(
 )
 DESCRIBED = 2  # stories quoted for "Who is X?"
 _PERSON_QUESTION = re.compile(
-    r"^\s*(?i:who)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _TITLE + _PART + r"(?:\s+" + _PART + r"){0,3})\s*[?.!]*\s*$"
+    r"^\s*(?i:who)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")\s*[?.!]*\s*$"
 )
 
 
@@ -308,10 +308,27 @@ _CLUB_QUESTIONS = (
 )
 
 
+_PERSON_QUESTIONS = (
+    _PERSON_QUESTION,
+    # What does Jose Mourinho do? / What is Liam Fox's job?
+    re.compile(r"^\s*(?i:what)\s+(?i:does|did)\s+(?P<name>" + _NAME + r")\s+(?i:do)(?:\s+(?i:for a living))?\s*[?.!]*\s*$"),
+    re.compile(r"^\s*(?i:what)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")(?:'s|’s)\s+(?i:job|role|position)\s*[?.!]*\s*$"),
+)
+_LEAD = re.compile(r"^(\s*(?:who(?:\s+is|\s+was|'s|’s)|what\s+(?:does|did)|what(?:\s+is|\s+was|'s|’s))\s+)(.+)$", re.I)
+_PARTICLES = frozenset("de van von da di du le la del do for a living job role position".split())
+
+
 def asked_person(question: str) -> str:
-    """The name a "Who is Charles Kennedy?" question asks about ("" for any other question)."""
-    m = _PERSON_QUESTION.match(question)
-    return _clean(m.group("name")) if m else ""
+    """The name a "Who is Charles Kennedy?" / "What does Jose Mourinho do?" question asks about
+    ("" for any other question). Typed all in lower case ("who is jose mourinho"), the words after
+    "who is" are read as a name: only a sentence describing that name in the corpus answers it."""
+    if question == question.lower() and (m := _LEAD.match(question)):
+        rest = " ".join(w if w in _PARTICLES else w[:1].upper() + w[1:] for w in m.group(2).split())
+        question = m.group(1) + rest
+    for pattern in _PERSON_QUESTIONS:
+        if m := pattern.match(question):
+            return _clean(m.group("name"))
+    return ""
 
 
 def asked_club(question: str) -> str:

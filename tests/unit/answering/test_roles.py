@@ -126,6 +126,11 @@ def test_the_holder_is_the_one_in_the_latest_story_then_the_most_named():
         ("Who is he?", ""),  # a follow-up: the ranker's
         ("Who is UKIP?", ""),  # an organisation
         ("Who is Charles Kennedy's deputy?", ""),
+        ("who is ruud van nistelrooy", "Ruud van Nistelrooy"),  # typed in lower case, as in chat
+        ("what does jose mourinho do?", "Jose Mourinho"),
+        ("What is Liam Fox's job?", "Liam Fox"),
+        ("what does he do", ""),
+        ("what is the time", ""),
     ],
 )
 def test_a_who_is_question_names_a_person(question, name):
