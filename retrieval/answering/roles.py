@@ -314,17 +314,26 @@ _PERSON_QUESTIONS = (
     re.compile(r"^\s*(?i:what)\s+(?i:does|did)\s+(?P<name>" + _NAME + r")\s+(?i:do)(?:\s+(?i:for a living))?\s*[?.!]*\s*$"),
     re.compile(r"^\s*(?i:what)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")(?:'s|’s)\s+(?i:job|role|position)\s*[?.!]*\s*$"),
 )
-_LEAD = re.compile(r"^(\s*(?:who(?:\s+is|\s+was|'s|’s)|what\s+(?:does|did)|what(?:\s+is|\s+was|'s|’s))\s+)(.+)$", re.I)
-_PARTICLES = frozenset("de van von da di du le la del do for a living job role position".split())
+_LEAD = re.compile(
+    r"^(\s*(?:who(?:\s+is|\s+was|'s|’s|\s+does|\s+did)|what\s+(?:does|did)|what(?:\s+is|\s+was|'s|’s)|"
+    r"(?:which|what)\s+(?:club|team|side)\s+(?:does|did|is|was))\s+)(.+)$",
+    re.I,
+)
+_PARTICLES = frozenset("de van von da di du le la del do for a living job role position play playing with in at".split())
+
+
+def _as_typed(question: str) -> str:
+    """A question typed all in lower case, as in chat, with the words after its lead read as a name
+    ("who is jose mourinho" -> "who is Jose Mourinho"): only a sentence naming that name answers it."""
+    if question != question.lower() or not (m := _LEAD.match(question)):
+        return question
+    return m.group(1) + " ".join(w if w in _PARTICLES else w[:1].upper() + w[1:] for w in m.group(2).split())
 
 
 def asked_person(question: str) -> str:
     """The name a "Who is Charles Kennedy?" / "What does Jose Mourinho do?" question asks about
-    ("" for any other question). Typed all in lower case ("who is jose mourinho"), the words after
-    "who is" are read as a name: only a sentence describing that name in the corpus answers it."""
-    if question == question.lower() and (m := _LEAD.match(question)):
-        rest = " ".join(w if w in _PARTICLES else w[:1].upper() + w[1:] for w in m.group(2).split())
-        question = m.group(1) + rest
+    ("" for any other question; lower case as typed in chat too)."""
+    question = _as_typed(question)
     for pattern in _PERSON_QUESTIONS:
         if m := pattern.match(question):
             return _clean(m.group("name"))
@@ -333,6 +342,7 @@ def asked_person(question: str) -> str:
 
 def asked_club(question: str) -> str:
     """The player a "Which club does Didier Drogba play for?" question asks about ("" otherwise)."""
+    question = _as_typed(question)
     for pattern in _CLUB_QUESTIONS:
         if m := pattern.match(question):
             return _clean(m.group("name"))

@@ -171,6 +171,7 @@ def test_which_club_asks_for_a_description_naming_one():
     assert asked_club("Which club does Ruud van Nistelrooy play for?") == "Ruud van Nistelrooy"
     assert asked_club("Who does Thierry Henry play for?") == "Thierry Henry"
     assert asked_club("Who is Thierry Henry?") == ""
+    assert asked_club("which club does ruud van nistelrooy play for") == "Ruud van Nistelrooy"
     assert descriptions("Manchester United striker Ruud van Nistelrooy may return.", "Ruud van Nistelrooy", club=True) == [
         "Manchester United striker"
     ]
