@@ -1,4 +1,4 @@
-""""Who holds a role" and "Who is X?" questions over an index holding the BBC set: does the first citation answer?
+""""Who holds a role", "Who is X?", "Which club?" and "What is X?" questions over a BBC index: does the first citation answer?
 
     newsbot --data-dir DIR ingest seeds/ ../shared/datasets/bbc_news_2225/    # once
     python benchmarks/roles.py --data-dir DIR
@@ -64,6 +64,14 @@ PEOPLE = [  # (question, words of what the BBC set calls them; "" = no article n
     ("Who is Andy Robinson?", "coach"),
     ("Who is Steve Ballmer?", ""),
 ]
+THINGS = [  # (question, words of what the BBC set calls it; "" = no sentence says in a pattern)
+    ("What is UKIP?", "party UKIP"),
+    ("What is Yukos?", "oil"),
+    ("What is Google?", "search"),
+    ("What is Parmalat?", "food group"),
+    ("What is the Gizmondo?", "gaming console"),
+    ("What is Crossrail?", ""),
+]
 CLUBS = [  # (question, the club or side the BBC set names them with)
     ("Which club does Ruud van Nistelrooy play for?", "Manchester United"),
     ("Who does Thierry Henry play for?", "Arsenal"),
@@ -81,7 +89,7 @@ def main() -> int:
     engine = Engine.open(Settings.load(None, data_dir=args.data_dir))
     engine.ask("How many people did Venezuela release?")  # load the model and the index
     times: list[float] = []
-    for title, questions in (("role holders", QUESTIONS), ("who is", PEOPLE), ("which club", CLUBS)):
+    for title, questions in (("role holders", QUESTIONS), ("who is", PEOPLE), ("which club", CLUBS), ("what is", THINGS)):
         right = 0
         for question, expected in questions:
             t = time.perf_counter()

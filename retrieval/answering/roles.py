@@ -389,26 +389,71 @@ def _possessive(text: str) -> str:
     return words[-1] if words and re.fullmatch(r"[A-Z][\w.-]*(?:'s|’s)", words[-1]) else ""
 
 
-def _holds_role(desc: str) -> bool:
-    return any(w.casefold().strip("'’") in ROLE_NOUNS for w in desc.split())
+def _holds_role(desc: str, nouns: frozenset[str] = ROLE_NOUNS) -> bool:
+    return any(w.casefold().strip("'’") in nouns for w in desc.split())
 
 
-def _before(text: str) -> str:
-    """The description just before a name: a role, with the capitalised words and modifiers before it."""
+def _before(text: str, nouns: frozenset[str] = ROLE_NOUNS, loose: bool = False) -> str:
+    """The description just before a name: a role, with the capitalised words and modifiers before it
+    (`loose`: any words that carry a topic, up to three: "troubled oil giant Yukos")."""
     words = text.split()[-6:]
-    if not words or words[-1].casefold() not in ROLE_NOUNS or words[-1][-1:] in ",.;:":
+    if not words or words[-1].casefold() not in nouns or words[-1][-1:] in ",.;:":
         return ""
     kept = [words.pop()]
-    while words:
+    while words and len(kept) < 4:
         w = words[-1]
         bare = w.removesuffix("'s").removesuffix("’s")
         if w[-1:] in ",.;:\"“”" or not bare:
             break
-        if (bare[:1].isupper() and bare not in _FUNCTION) or w.casefold() in ROLE_NOUNS | _MODIFIERS:
+        if (bare[:1].isupper() and bare not in _FUNCTION) or w.casefold() in nouns | _MODIFIERS or (
+            loose and bare.islower() and tokenize(bare)
+        ):
             kept.insert(0, words.pop())
         else:
             break
     return " ".join(kept)
+
+
+# -- "What is Yukos?": what a thing is --------------------------------------------------------
+
+# The last word of what news calls an organisation or a thing ("Russian oil firm Yukos", "the
+# Gizmondo, a powerful gaming console").
+THING_NOUNS = frozenset(
+    """party firm company group giant maker manufacturer producer carrier airline bank lender insurer network
+    broadcaster channel station operator retailer chain supermarket club band show programme series film movie
+    album single game console gadget device handheld service website site engine newspaper paper magazine agency
+    body watchdog regulator union charity organisation organization association federation league tournament
+    championship festival event concert scheme project link line railway route plan law bill act treaty drug virus
+    worm software program system browser phone handset exchange index fund movement campaign court tribunal
+    committee commission council ministry department conglomerate outfit label studio publisher developer
+    distributor""".split()
+)
+_THING_QUESTION = re.compile(
+    r"^\s*(?i:what)(?:\s+(?i:is|was|are|were)|'s|’s)\s+(?:(?i:the)\s+)?"
+    r"(?P<name>[A-Z][\w'’&.-]*(?:\s+[A-Z0-9][\w'’&.-]*){0,3})\s*[?.!]*\s*$"
+)
+
+
+def asked_thing_name(question: str) -> str:
+    """The name a "What is Yukos?" / "What is the Gizmondo?" question asks about ("" otherwise)."""
+    m = _THING_QUESTION.match(question)
+    return m.group("name") if m else ""
+
+
+def what_it_is(text: str, name: str) -> list[str]:
+    """What this sentence calls the organisation or thing: "Russian oil firm" in "Russian oil firm
+    Yukos said...", "a powerful gaming console with GPS" in "the Gizmondo, a powerful gaming console
+    with GPS, ..."."""
+    thing = r"(?<![\w'’-])" + re.escape(name) + r"(?![\w'’-])"
+    found = []
+    for m in re.finditer(thing, text):
+        before = _before(text[: m.start()], THING_NOUNS, loose=True)
+        if before:
+            found.append(before)
+        after = re.match(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]", text[m.end() :])
+        if after and _holds_role(after.group("desc"), THING_NOUNS):
+            found.append(after.group("desc"))
+    return found
 
 
 def key(description: str) -> str:

@@ -223,6 +223,8 @@ class Searcher:
             return described
         if (player := roles.asked_club(question)) and (described := self._described(player, k, filters, club=True)):
             return described
+        if (thing := roles.asked_thing_name(question)) and (described := self._described(thing, k, filters, thing=True)):
+            return described
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
             return []
@@ -264,14 +266,21 @@ class Searcher:
         mine = [(r, 0) for r, name in named if roles.same_person(name, holder)]
         return self._one_per_story(lex, mine, min(k, roles.CITED))
 
-    def _described(self, name: str, k: int, filters: SearchFilters | None, club: bool = False) -> list[Hit]:
+    def _described(
+        self, name: str, k: int, filters: SearchFilters | None, club: bool = False, thing: bool = False
+    ) -> list[Hit]:
         """"Who is Charles Kennedy?": the sentences saying what the person is ("Liberal Democrat leader
         Charles Kennedy..."), the description news gives most often first; [] when none gives one.
-        `club`: only descriptions naming where they play or work ("Which club does Drogba play for?")."""
+        `club`: only descriptions naming where they play or work ("Which club does Drogba play for?");
+        `thing`: what an organisation or a thing is ("What is Yukos?": "Russian oil firm Yukos")."""
         lex = self.lexical()
         rows, _ = lex.top(tokenize(name), roles.POOL, filters)
         lex.load(rows)
-        found = [(r, roles.key(d)) for r in rows.tolist() for d in roles.descriptions(lex.text(r), name, club)]
+        found = [
+            (r, roles.key(d))
+            for r in rows.tolist()
+            for d in (roles.what_it_is(lex.text(r), name) if thing else roles.descriptions(lex.text(r), name, club))
+        ]
         counts = Counter(d for _, d in found)
         return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, roles.DESCRIBED))
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answering import roles
-from retrieval.answering.roles import asked_club, asked_person, asked_role, descriptions, holders
+from retrieval.answering.roles import (
+    asked_club,
+    asked_person,
+    asked_role,
+    asked_thing_name,
+    descriptions,
+    holders,
+    what_it_is,
+)
 from tests.helpers import engine_over
 
 
@@ -181,6 +189,31 @@ def test_which_club_asks_for_a_description_naming_one():
     assert descriptions("Striker Didier Drogba shot wide.", "Didier Drogba") == ["Striker"]
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("What is Yukos?", "Yukos"), ("What is the Gizmondo?", "Gizmondo"), ("what's UKIP", "UKIP"), ("What is Live 8?", "Live 8"),
+     ("What is the time?", ""), ("What is it?", ""), ("What is Liam Fox's job?", "")],
+)
+def test_a_what_is_question_names_a_thing(question, name):
+    assert asked_thing_name(question) == name
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name", "described"),
+    [
+        ("A Russian company has bought the main unit of troubled oil giant Yukos.", "Yukos", ["troubled oil giant"]),
+        ("Eurosceptic party UKIP have suspended a candidate.", "UKIP", ["Eurosceptic party"]),
+        ("For gadget fans, the Gizmondo, a gaming console with GPS, is out.", "Gizmondo", ["a gaming console with GPS"]),
+        ("Bank of America was barred from suing Parmalat, the food group which went bust.", "Parmalat",
+         ["the food group which went bust"]),
+        ("Sky is hoping to reach 10 million homes.", "Sky", []),
+        ("He joined net telephony firm Skype.", "Sky", []),  # another name
+    ],
+)
+def test_what_news_calls_a_thing(sentence, name, described):
+    assert what_it_is(sentence, name) == described
+
+
 def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_path, settings):
     engine = engine_over(tmp_path / "corpus", settings, [
         {"title": "Kennedy begins pre-election tour", "published_at": "2005-02-10",
@@ -192,6 +225,9 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
         {"title": "Lib Dems gain in polls", "published_at": "2005-02-12",
          "text": "The Liberal Democrats have gained three points in the latest poll. Party strategists "
                  "said the leads in marginal seats were encouraging."},
+        {"title": "Yukos unit sold", "published_at": "2004-12-20",
+         "text": "A little-known company has bought the main unit of Russian oil giant Yukos at auction. "
+                 "Yukos shares fell."},
         {"title": "Chelsea go top", "published_at": "2005-01-20",
          "text": "Chelsea went five points clear. The club's owner watched from the stands."},
     ])
@@ -208,6 +244,9 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
     ans = engine.ask("Who is Charles Kennedy?")
     assert not ans.abstained and ans.citations[0].quote.startswith("Lib Dem leader Charles Kennedy")
     assert all(h.score != roles.SCORE for h in engine.searcher.answer_hits("Who is Steve Ballmer?", k=4))
+    # "What is X?": what the stories call it.
+    ans = engine.ask("What is Yukos?")
+    assert not ans.abstained and "Russian oil giant Yukos" in ans.citations[0].quote
     # No sentence names Chelsea's owner: the ranker answers or declines as for any question.
     hits = engine.searcher.answer_hits("Who owns Chelsea?", k=4)
     assert all(h.score != roles.SCORE for h in hits)
