@@ -349,6 +349,10 @@ def asked_club(question: str) -> str:
     return ""
 
 
+_LOOK_BACK = 200  # characters before a name read for its description (six words at most are kept)
+_APPOSITIVE = re.compile(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]")  # "X, the London mayor,"
+
+
 def descriptions(text: str, name: str, club: bool = False) -> list[str]:
     """What this sentence calls the person: "Chelsea boss" in "Chelsea boss Jose Mourinho has...",
     "the co-chairman of the Conservative Party" in "Liam Fox, the co-chairman of the Conservative
@@ -361,10 +365,11 @@ def descriptions(text: str, name: str, club: bool = False) -> list[str]:
     who = re.escape(name) if len(parts) > 1 else r"(?:[A-Z][\w'’-]+\s+)?" + re.escape(name)
     found = []
     for m in re.finditer(r"(?<![\w'’-])" + who + r"(?![\w'’-])", text):
-        before = _before(text[: m.start()]) or (club and _possessive(text[: m.start()]))
+        lead = text[max(0, m.start() - _LOOK_BACK) : m.start()]  # a window: a long text names someone often
+        before = _before(lead) or (club and _possessive(lead))
         if before:
             found.append(before)
-        after = re.match(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]", text[m.end() :])
+        after = _APPOSITIVE.match(text, m.end())
         if after and _holds_role(after.group("desc")):
             found.append(after.group("desc"))
     for m in re.finditer(r"(?P<desc>\b(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?),\s+" + who + r"(?=[,.;:])", text):
@@ -447,10 +452,10 @@ def what_it_is(text: str, name: str) -> list[str]:
     thing = r"(?<![\w'’-])" + re.escape(name) + r"(?![\w'’-])"
     found = []
     for m in re.finditer(thing, text):
-        before = _before(text[: m.start()], THING_NOUNS, loose=True)
+        before = _before(text[max(0, m.start() - _LOOK_BACK) : m.start()], THING_NOUNS, loose=True)
         if before:
             found.append(before)
-        after = re.match(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]", text[m.end() :])
+        after = _APPOSITIVE.match(text, m.end())
         if after and _holds_role(after.group("desc"), THING_NOUNS):
             found.append(after.group("desc"))
     return found

@@ -175,6 +175,15 @@ def test_who_replaced_someone_asks_for_the_role_held_by_anyone_else():
     assert roles.choose(named, instead_of="David Blunkett") == "Charles Clarke"
 
 
+def test_a_long_text_is_read_around_each_mention():
+    # Each mention reads a window before it, not the whole text before it (a 200 KB "sentence" of an
+    # old index, naming someone thousands of times, stays linear).
+    long = "Filler words here. " * 20000 + "Chelsea boss Jose Mourinho spoke."
+    assert descriptions(long, "Jose Mourinho") == ["Chelsea boss"]
+    many = "Russian oil giant Yukos, " * 5000
+    assert what_it_is(many, "Yukos") == ["Russian oil giant"] * 5000
+
+
 def test_which_club_asks_for_a_description_naming_one():
     assert asked_club("Which club does Ruud van Nistelrooy play for?") == "Ruud van Nistelrooy"
     assert asked_club("Who does Thierry Henry play for?") == "Thierry Henry"
