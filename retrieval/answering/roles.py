@@ -98,6 +98,15 @@ _MORE_THAN_AN_ORG = re.compile(
 _NOT_ORG = frozenset("he she it they him her them you i we this that there who what a an".split())
 
 
+_OPENER = re.compile(r"^\s*(?:and|so|but|then|ok|okay|also|now|well)\b[\s,]+", re.I)
+
+
+def own_words(question: str) -> str:
+    """The question without a conversational opener ("And who manages Arsenal?" -> "who manages
+    Arsenal?"): a question naming its own subject needs nothing from the conversation."""
+    return _OPENER.sub("", question, count=1)
+
+
 @dataclass(frozen=True)
 class RoleQuestion:
     """What a "who holds this role" question asks: the role, the words news uses for it, and where."""

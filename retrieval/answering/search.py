@@ -217,13 +217,16 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
-        if (role := roles.asked_role(question)) is not None and (named := self._role_holders(role, k, filters)):
+        # Who holds a role, who or what someone is (`roles.py`): the reader's own words name the subject,
+        # so a follow-up like "And who manages Arsenal?" is read without the conversation's.
+        own = roles.own_words(asked or question)
+        if (role := roles.asked_role(own)) is not None and (named := self._role_holders(role, k, filters)):
             return named
-        if (person := roles.asked_person(question)) and (described := self._described(person, k, filters)):
+        if (person := roles.asked_person(own)) and (described := self._described(person, k, filters)):
             return described
-        if (player := roles.asked_club(question)) and (described := self._described(player, k, filters, club=True)):
+        if (player := roles.asked_club(own)) and (described := self._described(player, k, filters, club=True)):
             return described
-        if (thing := roles.asked_thing_name(question)) and (described := self._described(thing, k, filters, thing=True)):
+        if (thing := roles.asked_thing_name(own)) and (described := self._described(thing, k, filters, thing=True)):
             return described
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:

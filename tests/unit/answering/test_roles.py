@@ -175,6 +175,13 @@ def test_who_replaced_someone_asks_for_the_role_held_by_anyone_else():
     assert roles.choose(named, instead_of="David Blunkett") == "Charles Clarke"
 
 
+def test_a_conversational_opener_is_not_part_of_the_question():
+    assert roles.own_words("And who manages Arsenal?") == "who manages Arsenal?"
+    assert roles.own_words("so, who is Jose Mourinho") == "who is Jose Mourinho"
+    assert roles.own_words("Andy Robinson?") == "Andy Robinson?"  # a name, not "and"
+    assert asked_role(roles.own_words("OK who leads UKIP?")).org == "UKIP"
+
+
 def test_a_long_text_is_read_around_each_mention():
     # Each mention reads a window before it, not the whole text before it (a 200 KB "sentence" of an
     # old index, naming someone thousands of times, stays linear).
@@ -256,6 +263,9 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
     # "What is X?": what the stories call it.
     ans = engine.ask("What is Yukos?")
     assert not ans.abstained and "Russian oil giant Yukos" in ans.citations[0].quote
+    # In a conversation, a role question names its own subject: not the conversation's.
+    follow = engine.ask("And who leads the Liberal Democrats?", history=[(ans.question, ans.answer)])
+    assert not follow.abstained and follow.citations[0].quote.startswith("Lib Dem leader Charles Kennedy")
     # No sentence names Chelsea's owner: the ranker answers or declines as for any question.
     hits = engine.searcher.answer_hits("Who owns Chelsea?", k=4)
     assert all(h.score != roles.SCORE for h in hits)
