@@ -149,20 +149,23 @@ def asked_role(question: str) -> RoleQuestion | None:
     return None
 
 
-_TITLE = r"(?:(?:Sir|Dame|Lord|Lady|Dr|Mr|Mrs|Ms|Prof)\.?\s+)?"
+_HONORIFICS = ("Sir", "Dame", "Lord", "Lady", "Dr", "Mr", "Mrs", "Ms", "Prof")
+_TITLE = r"(?:(?:" + "|".join(_HONORIFICS) + r")\.?\s+)?"
 _PART = r"[A-Z][\w'’-]*[a-z][\w'’-]*"  # a capitalised word with a lower-case letter ("McConnell", not "BBC")
 _NAME = _TITLE + _PART + r"(?:\s+(?:(?:de|van|von|da|di|du|le|la|del)\s+)?" + _PART + r"){0,3}"
 # Capitalised words before a role that leave it the same role ("But Conservative leader...");
 # any other ("Scottish", "German", "Lord") makes it another one.
-_FUNCTION = frozenset(
-    "The A An But And Or So As When While After Before In On At For From With By Of To Then If That This "
-    "Meanwhile However Yesterday Today Now Last Also Earlier Later New".split()
+_OPENING_WORDS = frozenset(  # capitalised at the start of a sentence, never a name or an organisation
+    "The A An But And Or So As When While After Before In On At For From With By Of To Then If That This".split()
 )
-_NOT_NAMES = frozenset(
-    "The A An He She It They This That These Those His Her Its Their There Then But And Or So If When While As "
-    "After Before In On At For From With Without By Of To Mr Mrs Ms Dr Sir Lord Lady Dame Monday Tuesday Wednesday "
-    "Thursday Friday Saturday Sunday January February March April May June July August September October "
-    "November December".split()
+_FUNCTION = _OPENING_WORDS | frozenset("Meanwhile However Yesterday Today Now Last Also Earlier Later New".split())
+_NOT_NAMES = (
+    _OPENING_WORDS
+    | frozenset(_HONORIFICS)
+    | frozenset(
+        "He She It They These Those His Her Its Their There Without Monday Tuesday Wednesday Thursday Friday "
+        "Saturday Sunday January February March April May June July August September October November December".split()
+    )
 )
 
 
@@ -252,7 +255,7 @@ def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] 
 def _clean(name: str) -> str:
     """The name without a title, or "" when it is not a person's name ("The", "Monday")."""
     parts = name.split()
-    while parts and parts[0].rstrip(".") in {"Sir", "Dame", "Lord", "Lady", "Dr", "Mr", "Mrs", "Ms", "Prof"}:
+    while parts and parts[0].rstrip(".") in _HONORIFICS:
         parts = parts[1:]
     if not parts or parts[0] in _NOT_NAMES:
         return ""
@@ -305,11 +308,6 @@ _MODIFIERS = frozenset(
     "senior junior caretaker outgoing current world european olympic party club".split()
 )
 DESCRIBED = 2  # stories quoted for "Who is X?"
-_PERSON_QUESTION = re.compile(
-    r"^\s*(?i:who)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")\s*[?.!]*\s*$"
-)
-
-
 _CLUB_QUESTIONS = (
     re.compile(r"^\s*(?i:which|what)\s+(?i:club|team|side)\s+(?i:does|did|is|was)\s+(?P<name>" + _NAME
                + r")\s+(?i:play(?:ing)?\s+(?:for|with|in)|for|with|at|in)\s*[?.!]*\s*$"),
@@ -318,7 +316,8 @@ _CLUB_QUESTIONS = (
 
 
 _PERSON_QUESTIONS = (
-    _PERSON_QUESTION,
+    # Who is Charles Kennedy?
+    re.compile(r"^\s*(?i:who)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")\s*[?.!]*\s*$"),
     # What does Jose Mourinho do? / What is Liam Fox's job?
     re.compile(r"^\s*(?i:what)\s+(?i:does|did)\s+(?P<name>" + _NAME + r")\s+(?i:do)(?:\s+(?i:for a living))?\s*[?.!]*\s*$"),
     re.compile(r"^\s*(?i:what)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")(?:'s|’s)\s+(?i:job|role|position)\s*[?.!]*\s*$"),
@@ -372,19 +371,27 @@ def descriptions(text: str, name: str, club: bool = False) -> list[str]:
     parts = name.split()
     # A full name as asked; a surname alone may come with a first name ("Mourinho": "Jose Mourinho").
     who = re.escape(name) if len(parts) > 1 else r"(?:[A-Z][\w'’-]+\s+)?" + re.escape(name)
-    found = []
-    for m in re.finditer(r"(?<![\w'’-])" + who + r"(?![\w'’-])", text):
-        lead = text[max(0, m.start() - _LOOK_BACK) : m.start()]  # a window: a long text names someone often
-        before = _before(lead) or (club and _possessive(lead))
-        if before:
-            found.append(before)
-        after = _APPOSITIVE.match(text, m.end())
-        if after and _holds_role(after.group("desc")):
-            found.append(after.group("desc"))
+    found = _around(text, who, ROLE_NOUNS, possessive=club)
     for m in re.finditer(r"(?P<desc>\b(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?),\s+" + who + r"(?=[,.;:])", text):
         if _holds_role(m.group("desc")):
             found.append(m.group("desc"))
     return [d for d in found if _names_club(d)] if club else found
+
+
+def _around(text: str, mention: str, nouns: frozenset[str], loose: bool = False, possessive: bool = False) -> list[str]:
+    """The descriptions just before each mention ("Chelsea boss Jose Mourinho") and in an appositive
+    just after it ("Ken Livingstone, the London mayor,"), ending in or holding one of `nouns`.
+    Each mention reads a window before it, not the whole text (a long text names someone often)."""
+    found = []
+    for m in re.finditer(r"(?<![\w'’-])" + mention + r"(?![\w'’-])", text):
+        lead = text[max(0, m.start() - _LOOK_BACK) : m.start()]
+        before = _before(lead, nouns, loose) or (possessive and _possessive(lead))
+        if before:
+            found.append(before)
+        after = _APPOSITIVE.match(text, m.end())
+        if after and _holds_role(after.group("desc"), nouns):
+            found.append(after.group("desc"))
+    return found
 
 
 def _names_club(desc: str) -> bool:
@@ -458,16 +465,7 @@ def what_it_is(text: str, name: str) -> list[str]:
     """What this sentence calls the organisation or thing: "Russian oil firm" in "Russian oil firm
     Yukos said...", "a powerful gaming console with GPS" in "the Gizmondo, a powerful gaming console
     with GPS, ..."."""
-    thing = r"(?<![\w'’-])" + re.escape(name) + r"(?![\w'’-])"
-    found = []
-    for m in re.finditer(thing, text):
-        before = _before(text[max(0, m.start() - _LOOK_BACK) : m.start()], THING_NOUNS, loose=True)
-        if before:
-            found.append(before)
-        after = _APPOSITIVE.match(text, m.end())
-        if after and _holds_role(after.group("desc"), THING_NOUNS):
-            found.append(after.group("desc"))
-    return found
+    return _around(text, re.escape(name), THING_NOUNS, loose=True)
 
 
 def key(description: str) -> str:

@@ -28,9 +28,10 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -222,12 +223,13 @@ class Searcher:
         own = roles.own_words(asked or question)
         if (role := roles.asked_role(own)) is not None and (named := self._role_holders(role, k, filters)):
             return named
-        if (person := roles.asked_person(own)) and (described := self._described(person, k, filters)):
-            return described
-        if (player := roles.asked_club(own)) and (described := self._described(player, k, filters, club=True)):
-            return described
-        if (thing := roles.asked_thing_name(own)) and (described := self._described(thing, k, filters, thing=True)):
-            return described
+        for name, describe in (
+            (roles.asked_person(own), roles.descriptions),
+            (roles.asked_club(own), partial(roles.descriptions, club=True)),
+            (roles.asked_thing_name(own), roles.what_it_is),
+        ):
+            if name and (described := self._described(name, describe, k, filters)):
+                return described
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
             return []
@@ -270,20 +272,16 @@ class Searcher:
         return self._one_per_story(lex, mine, min(k, roles.CITED))
 
     def _described(
-        self, name: str, k: int, filters: SearchFilters | None, club: bool = False, thing: bool = False
+        self, name: str, describe: Callable[[str, str], list[str]], k: int, filters: SearchFilters | None
     ) -> list[Hit]:
         """"Who is Charles Kennedy?": the sentences saying what the person is ("Liberal Democrat leader
         Charles Kennedy..."), the description news gives most often first; [] when none gives one.
-        `club`: only descriptions naming where they play or work ("Which club does Drogba play for?");
-        `thing`: what an organisation or a thing is ("What is Yukos?": "Russian oil firm Yukos")."""
+        `describe(text, name)` reads them: what someone is, the club they play for, or what an
+        organisation or a thing is ("What is Yukos?": "Russian oil firm Yukos")."""
         lex = self.lexical()
         rows, _ = lex.top(tokenize(name), roles.POOL, filters)
         lex.load(rows)
-        found = [
-            (r, roles.key(d))
-            for r in rows.tolist()
-            for d in (roles.what_it_is(lex.text(r), name) if thing else roles.descriptions(lex.text(r), name, club))
-        ]
+        found = [(r, roles.key(d)) for r in rows.tolist() for d in describe(lex.text(r), name)]
         counts = Counter(d for _, d in found)
         return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, roles.DESCRIBED))
 
