@@ -84,6 +84,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="an index holding the BBC set")
     args = parser.parse_args()
+    if not (args.data_dir / "chroma").is_dir():  # Engine.open would build an empty index there
+        print(f"--data-dir: {args.data_dir} holds no index; build one first with "
+              f"`newsbot --data-dir {args.data_dir} ingest seeds/ ../shared/datasets/bbc_news_2225/`", file=sys.stderr)
+        return 2
     print(" ".join(["python", *sys.argv]))
     print(machine_line())
     engine = Engine.open(Settings.load(None, data_dir=args.data_dir))
