@@ -61,9 +61,14 @@ _ROLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 TITLES = frozenset(["prime minister", "chancellor", "president", "home secretary", "foreign secretary", "mayor"])
 _BY_VERB = {v: (role, words) for role, verbs, words in _ROLES for v in verbs}
 _BY_NOUN: dict[str, tuple[str, tuple[str, ...]]] = {}
+_ALSO: dict[str, tuple[str, ...]] = {}
 for _role, _verbs, _words in _ROLES:
     for _w in (_role, *_words):
         _BY_NOUN.setdefault(_w, (_role, _words))
+        _ALSO[_w] = (*_ALSO.get(_w, ()), *_words)
+# "boss" is a club's manager and a firm's chief executive: when no holder is named with the first
+# role's words, any role's words that share the noun.
+_ALSO = {w: tuple(dict.fromkeys(also)) for w, also in _ALSO.items() if set(also) - set(_BY_NOUN[w][1])}
 _NOUNS = "|".join(sorted((re.escape(n) for n in _BY_NOUN), key=len, reverse=True))
 
 POOL = 200  # sentences read for the pattern: the best by BM25 over the organisation and the role's words
@@ -115,6 +120,7 @@ class RoleQuestion:
     words: tuple[str, ...]
     org: str
     instead_of: str = ""  # "Who replaced David Blunkett as home secretary?": not him
+    also: tuple[str, ...] = ()  # words of every role the asked noun may be ("boss"), tried when `words` name no one
 
 
 _REPLACED = re.compile(
@@ -145,8 +151,19 @@ def asked_role(question: str) -> RoleQuestion | None:
         else:
             found = _BY_NOUN.get(m.group("noun").casefold())
         if found:
-            return RoleQuestion(role=found[0], words=found[1], org=org)
+            noun = (m.groupdict().get("noun") or "").casefold()
+            return RoleQuestion(role=found[0], words=found[1], org=org, also=_ALSO.get(noun, ()))
     return None
+
+
+def states_role(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] = set) -> bool:
+    """Whether a sentence names the role, in a story naming the organisation ("...Google's chief...",
+    `story_terms()` as in `holders`): a role question no pattern answers is left to the ranker, and
+    only such a sentence can answer it."""
+    words = (asked.role, *asked.words, *asked.also)
+    if not any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words):
+        return False
+    return not asked.org or set(tokenize(asked.org)) <= (set(tokenize(text)) | story_terms())
 
 
 _HONORIFICS = ("Sir", "Dame", "Lord", "Lady", "Dr", "Mr", "Mrs", "Ms", "Prof")

@@ -29,7 +29,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
@@ -221,7 +221,10 @@ class Searcher:
         # Who holds a role, who or what someone is (`roles.py`): the reader's own words name the subject,
         # so a follow-up like "And who manages Arsenal?" is read without the conversation's.
         own = roles.own_words(asked or question)
-        if (role := roles.asked_role(own)) is not None and (named := self._role_holders(role, k, filters)):
+        role = roles.asked_role(own)
+        if role is not None and (named := self._role_holders(role, k, filters)):
+            return named
+        if role is not None and role.also and (named := self._role_holders(replace(role, words=role.also), k, filters)):
             return named
         for name, describe in (
             (roles.asked_person(own), roles.descriptions),
@@ -248,8 +251,12 @@ class Searcher:
             if len(near) < len(texts):
                 keep = np.isin(arts, near)
                 ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
-        if kinds.asks_who_won(question):  # only a sentence saying who won answers
-            keep = [i for i, r in enumerate(ranked.rows.tolist()) if kinds.says_who_won(lex.text(r))]
+        # Only a sentence saying who won answers "Who won...?", and one naming the role "Who runs X?".
+        says = (lambda r: kinds.says_who_won(lex.text(r))) if kinds.asks_who_won(question) else None
+        if role is not None:
+            says = lambda r: roles.states_role(lex.text(r), role, lambda: lex.article_terms(lex.article_of(r)))  # noqa: E731
+        if says is not None:
+            keep = [i for i, r in enumerate(ranked.rows.tolist()) if says(r)]
             ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.

@@ -246,6 +246,12 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
                  "Yukos shares fell."},
         {"title": "Chelsea go top", "published_at": "2005-01-20",
          "text": "Chelsea went five points clear. The club's owner watched from the stands."},
+        {"title": "BP profits at record high", "published_at": "2005-02-08",
+         "text": "BP has reported record annual profits on the back of high oil prices. BP chief executive "
+                 "Lord Browne said the results were strong."},
+        {"title": "Google shares jump", "published_at": "2005-02-01",
+         "text": "Shares in Google jumped after the search firm beat forecasts. Google runs the most used "
+                 "search engine. Time Warner owns part of Google."},
     ])
 
     ans = engine.ask("Who leads the Liberal Democrats?")
@@ -269,3 +275,17 @@ def test_role_questions_are_answered_from_the_sentence_naming_the_holder(tmp_pat
     # No sentence names Chelsea's owner: the ranker answers or declines as for any question.
     hits = engine.searcher.answer_hits("Who owns Chelsea?", k=4)
     assert all(h.score != roles.SCORE for h in hits)
+    # "Boss" of a firm is its chief executive (of a club, its manager: the first reading, tried first).
+    hits = engine.searcher.answer_hits("Who is the boss of BP?", k=4)
+    assert hits[0].sentence.text.startswith("BP chief executive Lord Browne") and hits[0].score == roles.SCORE
+    # No sentence names Google's head: only a sentence naming the role could answer, so it declines
+    # rather than quote the story's other sentences.
+    assert engine.searcher.answer_hits("Who runs Google?", k=4) == []
+    assert engine.ask("Who is the chief executive of Google?").abstained
+
+
+def test_a_role_noun_with_several_readings_tries_each():
+    asked = asked_role("Who is the boss of BP?")
+    assert asked.words == ("manager", "boss") and "chief executive" in asked.also
+    assert asked_role("Who is the chief executive of BP?").also == ()
+    assert roles.states_role("BP's chief said so.", asked) and not roles.states_role("BP shares fell.", asked)
