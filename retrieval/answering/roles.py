@@ -18,11 +18,13 @@ in the most recent story wins (a role changes hands), then the one named most of
 country has one of needs no organisation ("Who is the chancellor?": "Chancellor Gordon Brown");
 "Who replaced X as <role>?" is the role question with X left out.
 
-The same sentences answer the reverse question: "Who is Jose Mourinho?" is answered by what the
-stories call him ("Chelsea boss Jose Mourinho", "Ken Livingstone, the London mayor,"), the
-description given most often first; "Which club does X play for?" by the descriptions naming one.
-The search (`search.Searcher.answer_hits`) takes these paths first and falls back to the ranker
-when they find nothing.
+A country is also named by its adjective ("French President Jacques Chirac" for France) and an
+organisation by its initials ("US President George W Bush"). A role question no pattern answers
+goes to the ranker, which may quote only a sentence naming the role (`states_role`).
+
+The same sentences answer the reverse question, "Who is Jose Mourinho?" (`describe.py`). The
+search (`search.Searcher.answer_hits`) takes these paths first and falls back to the ranker when
+they find nothing.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def asked_role(question: str) -> RoleQuestion | None:
     ("Who replaced X as home secretary?": the role, held by someone other than X)."""
     if m := _REPLACED.match(question):
         asked = asked_role("Who is the " + re.sub(r"^(?:the|a|an)\s+", "", m.group("role").strip(), flags=re.I))
-        return RoleQuestion(asked.role, asked.words, asked.org, _clean(m.group("old"))) if asked else None
+        return RoleQuestion(asked.role, asked.words, asked.org, clean_name(m.group("old"))) if asked else None
     for pattern in _QUESTIONS:
         m = pattern.match(question)
         if not m:
@@ -144,7 +146,7 @@ def asked_role(question: str) -> RoleQuestion | None:
             role, words = _BY_NOUN[m.group("title").casefold()]
             return RoleQuestion(role=role, words=words, org="")
         org = _NOW_AT_END.sub("", _POSSESSIVE.sub("", m.group("org"))).strip(" ,'’")
-        if not tokenize(org) or org.casefold() in _NOT_ORG or _MORE_THAN_AN_ORG.search(org):
+        if not _terms(org) or org.casefold() in _NOT_ORG or _MORE_THAN_AN_ORG.search(org):
             continue  # "Who led Russia in the 1960s?" asks about a time, not who holds the role
         if "verb" in m.groupdict() and m.group("verb") is not None:
             found = _BY_VERB.get(m.group("verb").casefold())
@@ -163,19 +165,23 @@ def states_role(text: str, asked: RoleQuestion, story_terms: Callable[[], set[st
     words = (asked.role, *asked.words, *asked.also)
     if not any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words):
         return False
-    return not asked.org or set(tokenize(asked.org)) <= (set(tokenize(text)) | story_terms())
+    if not asked.org or (initials := _initials(asked.org)) and initials in re.findall(_W, text):
+        return True
+    words, story = re.findall(_W, text), story_terms()
+    return all(t in story or any(_names_term(w, t) for w in words) for t in _terms(asked.org))
 
 
 _HONORIFICS = ("Sir", "Dame", "Lord", "Lady", "Dr", "Mr", "Mrs", "Ms", "Prof")
 _TITLE = r"(?:(?:" + "|".join(_HONORIFICS) + r")\.?\s+)?"
 _PART = r"[A-Z][\w'’-]*[a-z][\w'’-]*"  # a capitalised word with a lower-case letter ("McConnell", not "BBC")
-_NAME = _TITLE + _PART + r"(?:\s+(?:(?:de|van|von|da|di|du|le|la|del)\s+)?" + _PART + r"){0,3}"
+# A middle initial may sit between two parts ("George W Bush", "Michael J. Fox").
+NAME_PATTERN = _TITLE + _PART + r"(?:\s+(?:(?:de|van|von|da|di|du|le|la|del)\s+|[A-Z]\.?\s+)?" + _PART + r"){0,3}"
 # Capitalised words before a role that leave it the same role ("But Conservative leader...");
 # any other ("Scottish", "German", "Lord") makes it another one.
 _OPENING_WORDS = frozenset(  # capitalised at the start of a sentence, never a name or an organisation
     "The A An But And Or So As When While After Before In On At For From With By Of To Then If That This".split()
 )
-_FUNCTION = _OPENING_WORDS | frozenset("Meanwhile However Yesterday Today Now Last Also Earlier Later New".split())
+CAPITALISED_FUNCTION_WORDS = _OPENING_WORDS | frozenset("Meanwhile However Yesterday Today Now Last Also Earlier Later New".split())
 _NOT_NAMES = (
     _OPENING_WORDS
     | frozenset(_HONORIFICS)
@@ -186,11 +192,44 @@ _NOT_NAMES = (
 )
 
 
+# Countries whose adjective shares no prefix with the name ("Germany"/"German" and "Italy"/"Italian" do).
+_COUNTRY_OF = {
+    "french": "France", "british": "Britain", "spanish": "Spain", "dutch": "Netherlands", "welsh": "Wales",
+    "scottish": "Scotland", "irish": "Ireland", "english": "England", "swiss": "Switzerland", "chinese": "China",
+    "greek": "Greece", "turkish": "Turkey", "danish": "Denmark", "swedish": "Sweden", "finnish": "Finland",
+    "polish": "Poland", "portuguese": "Portugal", "norwegian": "Norway", "thai": "Thailand", "filipino": "Philippines",
+    "cypriot": "Cyprus", "peruvian": "Peru", "argentine": "Argentina", "argentinian": "Argentina",
+}
+
+
+def search_text(asked: RoleQuestion) -> str:
+    """What to look the holder up by: the organisation, its country's adjective ("Ireland" ->
+    "Irish": "Irish Prime Minister Bertie Ahern"), the role's words."""
+    adjectives = [a for a, country in _COUNTRY_OF.items() if country.casefold() in asked.org.casefold().split()]
+    return " ".join([asked.org, *adjectives, *asked.words])
+
+
+def _terms(text: str) -> list[str]:
+    """`tokenize`, a country's adjective read as the country ("French" -> "France"), keeping a short
+    form written in capitals that is a stop word in lower case ("US", "IT")."""
+    out: list[str] = []
+    for w in re.findall(_W, text):
+        got = tokenize(_COUNTRY_OF.get(w.casefold(), w))
+        out.extend(got if got else [w.casefold()] if len(w) > 1 and w.isupper() and w.isalpha() else [])
+    return out
+
+
+def _initials(org: str) -> str:
+    """"United States" -> "US", "European Union" -> "EU" ("" for a one-word organisation)."""
+    words = [w for w in org.split() if w[:1].isupper()]
+    return "".join(w[0] for w in words) if len(words) > 1 else ""
+
+
 def _names_term(word: str, term: str) -> bool:
     """True when a word of the text is one of the organisation's terms: the same five-letter prefix
-    ("Liberal Democrats" in "Liberal Democrat leader", "Venezuela" in "Venezuelan"), or one a short
-    form of the other ("Lib Dem leader" for the Liberal Democrats)."""
-    got = tokenize(word)
+    ("Liberal Democrats" in "Liberal Democrat leader", "Venezuela" in "Venezuelan", "France" in
+    "French"), or one a short form of the other ("Lib Dem leader" for the Liberal Democrats)."""
+    got = _terms(word)
     if not got:
         return False
     h = got[0]
@@ -206,15 +245,16 @@ _OTHER_ROLE = frozenset(
 )
 
 
-def _org_before(org_terms: list[str], before: str) -> bool:
-    """True when the words just before the role are the organisation, and nothing makes it another
-    ("Scottish Conservative leader" is not the Conservatives' leader, nor "former Tory leader")."""
+def _org_before(org_terms: list[str], before: str, initials: str = "") -> bool:
+    """True when the words just before the role are the organisation (or its `initials`: "US
+    President" for the United States), and nothing makes it another ("Scottish Conservative leader"
+    is not the Conservatives' leader, nor "former Tory leader")."""
     words = [w.strip(",;:\"“”‘'") for w in before.split()]
     words = [w.removesuffix("'s").removesuffix("’s") for w in words if w]
     while words and words[-1].casefold() in _GENERIC:
         words.pop()
     covered: set[str] = set()
-    while words and (hit := {t for t in org_terms if _names_term(words[-1], t)}):
+    while words and (hit := set(org_terms) if initials and words[-1] == initials else {t for t in org_terms if _names_term(words[-1], t)}):
         covered |= hit
         words.pop()
         while words and words[-1].casefold() in {"the", "of", "&", "and"}:
@@ -224,14 +264,20 @@ def _org_before(org_terms: list[str], before: str) -> bool:
     if not words:
         return True
     w = words[-1]
-    return w.casefold().strip("-") not in _OTHER_ROLE and not (w[:1].isupper() and w not in _FUNCTION)
+    return w.casefold().strip("-") not in _OTHER_ROLE and not (w[:1].isupper() and w not in CAPITALISED_FUNCTION_WORDS)
 
 
-def _covers(org_terms: list[str], window: str) -> bool:
-    """True when each of the organisation's terms is named in the window, and nothing there makes
-    it another role ("Paddy Ashdown, the former Liberal Democrat leader")."""
+def _covers(org_terms: list[str], window: str, initials: str = "") -> bool:
+    """True when each of the organisation's terms (or its `initials`) is named in the window, and
+    nothing there makes it another role ("Paddy Ashdown, the former Liberal Democrat leader")."""
     words = window.split()
     if any(w.casefold().strip(",-") in _OTHER_ROLE for w in words):
+        return False
+    if initials and initials in (w.strip(",.;:'’s") for w in words):
+        return True
+    # Another name there makes it another organisation ("the president of Bank of China").
+    if any(w[:1].isupper() and w not in CAPITALISED_FUNCTION_WORDS and w.casefold() not in _GENERIC
+           and not any(_names_term(w, t) for t in org_terms) for w in words):
         return False
     return all(any(_names_term(w, t) for w in words) for t in org_terms)
 
@@ -244,32 +290,33 @@ def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] 
     `tokenize` gives them, read only when a name was found).
     """
     names = [w for w in asked.org.split() if w[:1].isupper()]
-    org_terms = tokenize(" ".join(names)) if names else tokenize(asked.org)
+    org_terms = _terms(" ".join(names)) if names else _terms(asked.org)
+    initials = _initials(asked.org)
     words = "|".join(sorted((re.escape(w) for w in asked.words), key=len, reverse=True))
     found: list[str] = []
     # "<org> <role> <Name>"
-    for m in re.finditer(r"(?<![\w'’&.-])(?P<before>(?:" + _W + r"\s+){0,6}?)(?i:" + words + r")\s+(?P<name>" + _NAME + ")", text):
-        if _org_before(org_terms, m.group("before")):
+    for m in re.finditer(r"(?<![\w'’&.-])(?P<before>(?:" + _W + r"\s+){0,6}?)(?i:" + words + r")\s+(?P<name>" + NAME_PATTERN + ")", text):
+        if _org_before(org_terms, m.group("before"), initials):
             found.append(m.group("name"))
     # "<Name>, (the) <org>('s) <role>" and "<Name>, <role> of <org>"
     after = r"(?P<after>\s+(?:of|at)\s+(?:the\s+)?(?:" + _W + r"\s*){1,5})?"
-    for m in re.finditer("(?P<name>" + _NAME + r"),\s+(?P<between>(?:" + _W + r"\s+){0,5}?)(?i:" + words + r")\b" + after, text):
+    for m in re.finditer("(?P<name>" + NAME_PATTERN + r"),\s+(?P<between>(?:" + _W + r"\s+){0,5}?)(?i:" + words + r")\b" + after, text):
         between = m.group("between")
-        if _org_before(org_terms, between) if between.strip() else _covers(org_terms, m.group("after") or ""):
+        if _org_before(org_terms, between, initials) if between.strip() else _covers(org_terms, m.group("after") or "", initials):
             found.append(m.group("name"))
     # "<role> of (the) <org>, <Name>"
     of_org = r"\s+(?:of|at)\s+(?P<org>(?:" + _W + r"\s+){0,5}?" + _W + ")"
-    for m in re.finditer(r"(?P<lead>\S+\s+)?(?i:" + words + ")" + of_org + r",\s+(?P<name>" + _NAME + ")", text):
-        if _covers(org_terms, (m.group("lead") or "") + m.group("org")):
+    for m in re.finditer(r"(?P<lead>\S+\s+)?(?<![\w-])(?i:" + words + ")" + of_org + r",\s+(?P<name>" + NAME_PATTERN + ")", text):
+        if _covers(org_terms, (m.group("lead") or "") + m.group("org"), initials):
             found.append(m.group("name"))
-    found = [n for n in (_clean(n) for n in found) if n]
-    rest = [t for t in tokenize(asked.org) if t not in org_terms]
+    found = [n for n in (clean_name(n) for n in found) if n]
+    rest = [t for t in _terms(asked.org) if t not in org_terms]
     if found and rest and not all(t in story_terms() for t in rest):
         return []
     return found
 
 
-def _clean(name: str) -> str:
+def clean_name(name: str) -> str:
     """The name without a title, or "" when it is not a person's name ("The", "Monday")."""
     parts = name.split()
     while parts and parts[0].rstrip(".") in _HONORIFICS:
@@ -301,191 +348,3 @@ def choose(named: list[tuple[int, str, str]], instead_of: str = "") -> str:
     latest = {p: max((d for _, n, d in named if same_person(n, p)), default="") for p in people}
     best = max(people, key=lambda p: (latest[p], counts[p], -people.index(p)))
     return full[best]
-
-
-# -- "Who is Charles Kennedy?": what someone is -----------------------------------------------
-
-# The last word of what news calls someone, before or after the name ("Chelsea boss Jose
-# Mourinho", "Liam Fox, the co-chairman of the Conservative Party").
-ROLE_NOUNS = frozenset(
-    """leader boss manager coach captain skipper owner chairman chairwoman chair chief founder co-founder editor
-    director president chancellor secretary minister premier mayor spokesman spokeswoman spokesperson governor mp
-    mep candidate councillor peer ambassador envoy commissioner senator congressman striker midfielder defender
-    goalkeeper keeper winger forward full-back centre-back prop lock flanker hooker fly-half scrum-half centre
-    champion player star athlete sprinter runner hurdler swimmer cyclist jockey trainer boxer golfer veteran
-    international newcomer singer actor actress rapper musician guitarist drummer frontman comedian presenter host
-    writer author novelist playwright poet producer designer artist photographer journalist reporter columnist
-    correspondent critic analyst economist lawyer judge barrister executive entrepreneur businessman businesswoman
-    tycoon billionaire investor banker head heiress officer official adviser aide strategist campaigner activist
-    co-chairman chief-executive""".split()
-)
-# Lower-case words a description may hold before its role ("acting head coach", "double Olympic champion").
-_MODIFIERS = frozenset(
-    "former ex acting deputy shadow head assistant double triple vice new interim joint chief executive general "
-    "senior junior caretaker outgoing current world european olympic party club".split()
-)
-DESCRIBED = 2  # stories quoted for "Who is X?"
-_CLUB_QUESTIONS = (
-    re.compile(r"^\s*(?i:which|what)\s+(?i:club|team|side)\s+(?i:does|did|is|was)\s+(?P<name>" + _NAME
-               + r")\s+(?i:play(?:ing)?\s+(?:for|with|in)|for|with|at|in)\s*[?.!]*\s*$"),
-    re.compile(r"^\s*(?i:who)\s+(?i:does|did)\s+(?P<name>" + _NAME + r")\s+(?i:play)\s+(?i:for)\s*[?.!]*\s*$"),
-)
-
-
-_PERSON_QUESTIONS = (
-    # Who is Charles Kennedy?
-    re.compile(r"^\s*(?i:who)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")\s*[?.!]*\s*$"),
-    # What does Jose Mourinho do? / What is Liam Fox's job?
-    re.compile(r"^\s*(?i:what)\s+(?i:does|did)\s+(?P<name>" + _NAME + r")\s+(?i:do)(?:\s+(?i:for a living))?\s*[?.!]*\s*$"),
-    re.compile(r"^\s*(?i:what)(?:\s+(?i:is|was)|'s|’s)\s+(?P<name>" + _NAME + r")(?:'s|’s)\s+(?i:job|role|position)\s*[?.!]*\s*$"),
-)
-_LEAD = re.compile(
-    r"^(\s*(?:who(?:\s+is|\s+was|'s|’s|\s+does|\s+did)|what\s+(?:does|did)|what(?:\s+is|\s+was|'s|’s)|"
-    r"(?:which|what)\s+(?:club|team|side)\s+(?:does|did|is|was))\s+)(.+)$",
-    re.I,
-)
-_PARTICLES = frozenset("de van von da di du le la del do for a living job role position play playing with in at".split())
-
-
-def _as_typed(question: str) -> str:
-    """A question typed all in lower case, as in chat, with the words after its lead read as a name
-    ("who is jose mourinho" -> "who is Jose Mourinho"): only a sentence naming that name answers it."""
-    if question != question.lower() or not (m := _LEAD.match(question)):
-        return question
-    return m.group(1) + " ".join(w if w in _PARTICLES else w[:1].upper() + w[1:] for w in m.group(2).split())
-
-
-def asked_person(question: str) -> str:
-    """The name a "Who is Charles Kennedy?" / "What does Jose Mourinho do?" question asks about
-    ("" for any other question; lower case as typed in chat too)."""
-    question = _as_typed(question)
-    for pattern in _PERSON_QUESTIONS:
-        if m := pattern.match(question):
-            return _clean(m.group("name"))
-    return ""
-
-
-def asked_club(question: str) -> str:
-    """The player a "Which club does Didier Drogba play for?" question asks about ("" otherwise)."""
-    question = _as_typed(question)
-    for pattern in _CLUB_QUESTIONS:
-        if m := pattern.match(question):
-            return _clean(m.group("name"))
-    return ""
-
-
-_LOOK_BACK = 200  # characters before a name read for its description (six words at most are kept)
-_APPOSITIVE = re.compile(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]")  # "X, the London mayor,"
-
-
-def descriptions(text: str, name: str, club: bool = False) -> list[str]:
-    """What this sentence calls the person: "Chelsea boss" in "Chelsea boss Jose Mourinho has...",
-    "the co-chairman of the Conservative Party" in "Liam Fox, the co-chairman of the Conservative
-    Party, said...". A description ends in (or holds) a role; "said Jose Mourinho" is none.
-
-    `club`: only descriptions naming where the person plays or works ("Chelsea striker", and a
-    bare "Arsenal's" before the name counts too)."""
-    parts = name.split()
-    # A full name as asked; a surname alone may come with a first name ("Mourinho": "Jose Mourinho").
-    who = re.escape(name) if len(parts) > 1 else r"(?:[A-Z][\w'’-]+\s+)?" + re.escape(name)
-    found = _around(text, who, ROLE_NOUNS, possessive=club)
-    for m in re.finditer(r"(?P<desc>\b(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?),\s+" + who + r"(?=[,.;:])", text):
-        if _holds_role(m.group("desc")):
-            found.append(m.group("desc"))
-    return [d for d in found if _names_club(d)] if club else found
-
-
-def _around(text: str, mention: str, nouns: frozenset[str], loose: bool = False, possessive: bool = False) -> list[str]:
-    """The descriptions just before each mention ("Chelsea boss Jose Mourinho") and in an appositive
-    just after it ("Ken Livingstone, the London mayor,"), ending in or holding one of `nouns`.
-    Each mention reads a window before it, not the whole text (a long text names someone often)."""
-    found = []
-    for m in re.finditer(r"(?<![\w'’-])" + mention + r"(?![\w'’-])", text):
-        lead = text[max(0, m.start() - _LOOK_BACK) : m.start()]
-        before = _before(lead, nouns, loose) or (possessive and _possessive(lead))
-        if before:
-            found.append(before)
-        after = _APPOSITIVE.match(text, m.end())
-        if after and _holds_role(after.group("desc"), nouns):
-            found.append(after.group("desc"))
-    return found
-
-
-def _names_club(desc: str) -> bool:
-    """A description naming an organisation: a capitalised word that is no title ("Chelsea striker")."""
-    bare = (w.removesuffix("'s").removesuffix("’s") for w in desc.split())
-    return any(w[:1].isupper() and w not in _FUNCTION | _NOT_CLUBS and w.casefold() not in ROLE_NOUNS | _MODIFIERS
-               for w in bare)
-
-
-_NOT_CLUBS = frozenset("Olympic World European Commonwealth Double Triple Former Chancellor Prime Minister".split())
-
-
-def _possessive(text: str) -> str:
-    """A capitalised possessive just before a name ("Arsenal's Thierry Henry"), or ""."""
-    words = text.split()
-    return words[-1] if words and re.fullmatch(r"[A-Z][\w.-]*(?:'s|’s)", words[-1]) else ""
-
-
-def _holds_role(desc: str, nouns: frozenset[str] = ROLE_NOUNS) -> bool:
-    return any(w.casefold().strip("'’") in nouns for w in desc.split())
-
-
-def _before(text: str, nouns: frozenset[str] = ROLE_NOUNS, loose: bool = False) -> str:
-    """The description just before a name: a role, with the capitalised words and modifiers before it
-    (`loose`: any words that carry a topic, up to three: "troubled oil giant Yukos")."""
-    words = text.split()[-6:]
-    if not words or words[-1].casefold() not in nouns or words[-1][-1:] in ",.;:":
-        return ""
-    kept = [words.pop()]
-    while words and len(kept) < 4:
-        w = words[-1]
-        bare = w.removesuffix("'s").removesuffix("’s")
-        if w[-1:] in ",.;:\"“”" or not bare:
-            break
-        if (bare[:1].isupper() and bare not in _FUNCTION) or w.casefold() in nouns | _MODIFIERS or (
-            loose and bare.islower() and tokenize(bare)
-        ):
-            kept.insert(0, words.pop())
-        else:
-            break
-    return " ".join(kept)
-
-
-# -- "What is Yukos?": what a thing is --------------------------------------------------------
-
-# The last word of what news calls an organisation or a thing ("Russian oil firm Yukos", "the
-# Gizmondo, a powerful gaming console").
-THING_NOUNS = frozenset(
-    """party firm company group giant maker manufacturer producer carrier airline bank lender insurer network
-    broadcaster channel station operator retailer chain supermarket club band show programme series film movie
-    album single game console gadget device handheld service website site engine newspaper paper magazine agency
-    body watchdog regulator union charity organisation organization association federation league tournament
-    championship festival event concert scheme project link line railway route plan law bill act treaty drug virus
-    worm software program system browser phone handset exchange index fund movement campaign court tribunal
-    committee commission council ministry department conglomerate outfit label studio publisher developer
-    distributor""".split()
-)
-_THING_QUESTION = re.compile(
-    r"^\s*(?i:what)(?:\s+(?i:is|was|are|were)|'s|’s)\s+(?:(?i:the)\s+)?"
-    r"(?P<name>[A-Z][\w'’&.-]*(?:\s+[A-Z0-9][\w'’&.-]*){0,3})\s*[?.!]*\s*$"
-)
-
-
-def asked_thing_name(question: str) -> str:
-    """The name a "What is Yukos?" / "What is the Gizmondo?" question asks about ("" otherwise)."""
-    m = _THING_QUESTION.match(question)
-    return m.group("name") if m else ""
-
-
-def what_it_is(text: str, name: str) -> list[str]:
-    """What this sentence calls the organisation or thing: "Russian oil firm" in "Russian oil firm
-    Yukos said...", "a powerful gaming console with GPS" in "the Gizmondo, a powerful gaming console
-    with GPS, ..."."""
-    return _around(text, re.escape(name), THING_NOUNS, loose=True)
-
-
-def key(description: str) -> str:
-    """Descriptions compared without case or a leading article ("the Liberal Democrat leader")."""
-    words = description.casefold().split()
-    return " ".join(words[1:] if words and words[0] in {"the", "a", "an"} else words)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.answering import kinds, rerank, roles
+from retrieval.answering import describe, kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
@@ -218,7 +218,7 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
-        # Who holds a role, who or what someone is (`roles.py`): the reader's own words name the subject,
+        # Who holds a role, who or what someone is (`roles.py`, `describe.py`): the reader's own words name the subject,
         # so a follow-up like "And who manages Arsenal?" is read without the conversation's.
         own = roles.own_words(asked or question)
         role = roles.asked_role(own)
@@ -226,12 +226,12 @@ class Searcher:
             return named
         if role is not None and role.also and (named := self._role_holders(replace(role, words=role.also), k, filters)):
             return named
-        for name, describe in (
-            (roles.asked_person(own), roles.descriptions),
-            (roles.asked_club(own), partial(roles.descriptions, club=True)),
-            (roles.asked_thing_name(own), roles.what_it_is),
+        for name, reader in (
+            (describe.asked_person(own), describe.descriptions),
+            (describe.asked_club(own), partial(describe.descriptions, club=True)),
+            (describe.asked_thing_name(own), describe.what_it_is),
         ):
-            if name and (described := self._described(name, describe, k, filters)):
+            if name and (described := self._described(name, reader, k, filters)):
                 return described
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
@@ -267,7 +267,7 @@ class Searcher:
         """"Who leads X?": the sentences naming the holder of the role (`roles.py`), one per story,
         the most recent story first; [] when none names one (the ranker answers instead)."""
         lex = self.lexical()
-        rows, _ = lex.top(tokenize(f"{asked.org} {' '.join(asked.words)}"), roles.POOL, filters)
+        rows, _ = lex.top(tokenize(roles.search_text(asked)), roles.POOL, filters)
         lex.load(rows)
         named = []
         for r in rows.tolist():
@@ -279,18 +279,18 @@ class Searcher:
         return self._one_per_story(lex, mine, min(k, roles.CITED))
 
     def _described(
-        self, name: str, describe: Callable[[str, str], list[str]], k: int, filters: SearchFilters | None
+        self, name: str, reader: Callable[[str, str], list[str]], k: int, filters: SearchFilters | None
     ) -> list[Hit]:
         """"Who is Charles Kennedy?": the sentences saying what the person is ("Liberal Democrat leader
         Charles Kennedy..."), the description news gives most often first; [] when none gives one.
-        `describe(text, name)` reads them: what someone is, the club they play for, or what an
+        `reader(text, name)` reads them: what someone is, the club they play for, or what an
         organisation or a thing is ("What is Yukos?": "Russian oil firm Yukos")."""
         lex = self.lexical()
         rows, _ = lex.top(tokenize(name), roles.POOL, filters)
         lex.load(rows)
-        found = [(r, roles.key(d)) for r in rows.tolist() for d in describe(lex.text(r), name)]
+        found = [(r, describe.key(d)) for r in rows.tolist() for d in reader(lex.text(r), name)]
         counts = Counter(d for _, d in found)
-        return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, roles.DESCRIBED))
+        return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, describe.DESCRIBED))
 
     def _one_per_story(self, lex: LexicalIndex, ranked: list[tuple[int, int]], n: int) -> list[Hit]:
         """Hits for n stories from (row, rank) pairs (lower rank = better): each story by its best-ranked,

@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answering import roles
-from retrieval.answering.roles import (
-    asked_club,
-    asked_person,
-    asked_role,
-    asked_thing_name,
-    descriptions,
-    holders,
-    what_it_is,
-)
+from retrieval.answering.describe import asked_club, asked_person, asked_thing_name, descriptions, what_it_is
+from retrieval.answering.roles import asked_role, holders
 from tests.helpers import engine_over
 
 
@@ -107,6 +100,35 @@ def test_a_title_needs_no_organisation_but_no_qualifier_either():
     for other in ["German Chancellor Gerhard Schroeder said.", "Lord Chancellor Lord Falconer said.",
                   "Shadow chancellor Oliver Letwin said.", "The former chancellor Nigel Lawson said."]:
         assert holders(other, asked) == [], other
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "named"),
+    [
+        # A country by its adjective, either way round.
+        ("Who is the president of France?", "French President Jacques Chirac said.", ["Jacques Chirac"]),
+        ("Who is the Irish prime minister?", "Irish Prime Minister Bertie Ahern said.", ["Bertie Ahern"]),
+        ("Who is the prime minister of Ireland?", "Bertie Ahern, Ireland's prime minister, said.", ["Bertie Ahern"]),
+        ("Who is the president of Russia?", "Russian President Vladimir Putin said.", ["Vladimir Putin"]),
+        ("Who is the president of France?", "Scottish President Bob Smith said.", []),
+        # Short forms in capitals ("US" is "us" to the search), and an organisation by its initials.
+        ("Who is the US president?", "US President George W Bush said so.", ["George W Bush"]),
+        ("Who is the US president?", "He told us President Bush was wrong.", []),
+        ("Who is the president of the United States?", "US President George W. Bush said so.", ["George W. Bush"]),
+        ("Who is the president of the United States?", "Bush, the US president, said.", ["Bush"]),
+        # Another organisation named after "of", or another role joined to it by a hyphen.
+        ("Who is the president of China?", "The president of Bank of China, Wang Xuebing, was jailed.", []),
+        ("Who is the president of China?", "The ex-president of China, Jiang Zemin, said.", []),
+        ("Who is the president of China?", "The president of China, Hu Jintao, said.", ["Hu Jintao"]),
+    ],
+)
+def test_countries_by_adjective_initials_and_short_forms(question, sentence, named):
+    assert holders(sentence, asked_role(question)) == named
+
+
+def test_the_holder_is_looked_up_by_the_countrys_adjective_too():
+    assert "irish" in roles.search_text(asked_role("Who is the prime minister of Ireland?")).split()
+    assert roles.search_text(asked_role("Who leads the Liberal Democrats?")) == "Liberal Democrats leader leaders"
 
 
 def test_the_organisations_other_words_may_be_anywhere_in_the_story():
