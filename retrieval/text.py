@@ -2,10 +2,9 @@
 the syntax of a citation marker.
 
 Three term sets, each with its own job (they differ on purpose, and each is calibrated):
-- `tokenize` (BM25, question coverage, and the extractive answerer's length-dependent abstention
-  thresholds, which count a question's terms with it): stemmed, `STOPWORDS` removed. Changing it
-  moves the calibrated thresholds in `retrieval.answering.answerers.extractive`: re-run
-  `benchmarks/calibrate.py` after any edit, and `LEXICAL_FORMAT` must change so cached BM25
+- `tokenize` (BM25, and the ranker's coverage features): stemmed, `STOPWORDS` removed. Changing
+  it moves the ranker's features (`retrieval/answering/rerank.py`): re-run the evaluation in the
+  README's Quality section after any edit, and `LEXICAL_FORMAT` must change so cached BM25
   indexes are rebuilt;
 - `content_terms` (citation support checks): a crude 5-letter prefix stem, `SUPPORT_STOPWORDS`;
 - `FUNCTION_WORDS` (follow-up detection in `condense`): question and filler words.
@@ -52,14 +51,24 @@ STOPWORDS = frozenset(_bm25s_stopwords()) | frozenset(
     ["also", "would", "could", "said", "says", "say", "one", "us", "yet", "whose", "according", "mr", "mrs", "ms", "get", "got", "tell", "told", "know", "many", "much", "please", "article", "articles", "news", "report", "reported"]
 )
 _TOKEN = re.compile(r"\w+(?:['’.]\w+)*", re.UNICODE)
+# Short forms that are stop words in lower case: "US" is the country, "us" the pronoun.
+KEPT_CAPITALS = frozenset(["US", "IT", "WHO"])
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased content words, possessives and plural 's' removed (for BM25 and coverage)."""
+    """Lower-cased content words, possessives and plural 's' removed (for BM25 and coverage); "US",
+    "IT" and "WHO" written in capitals are terms, the lower-case words are not."""
     out: list[str] = []
-    for m in _TOKEN.finditer(text.lower()):
-        w = m.group(0).replace("’", "'")
-        w = w.removesuffix("'s")
+    # Read case only where a kept short form may be; a sentence in capitals throughout ("WHO IS
+    # THE..."), not one word, is shouted, and its "WHO" is the word.
+    capitals = any(c in text for c in KEPT_CAPITALS) and not (text.isupper() and len(text.split()) > 2)
+    for m in _TOKEN.finditer(text if capitals else text.lower()):
+        w = m.group(0).replace("’", "'").removesuffix("'s")
+        if capitals:
+            if w in KEPT_CAPITALS:
+                out.append(w.lower())
+                continue
+            w = w.lower().removesuffix("'s")
         if not w or w in STOPWORDS:
             continue
         out.append(_stem(w))
@@ -71,7 +80,7 @@ try:  # PyStemmer (Snowball, C): "released"/"release" match; measured +0-2 point
 except ImportError:  # without it, plural stripping only
     Stemmer = None
 _stemmers = threading.local()  # PyStemmer objects must not be shared between threads
-LEXICAL_FORMAT = "1-snowball" if Stemmer is not None else "1-plural"  # part of the cache key
+LEXICAL_FORMAT = "2-snowball" if Stemmer is not None else "2-plural"  # part of the cache key
 
 
 def _stem(w: str) -> str:

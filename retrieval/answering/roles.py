@@ -210,13 +210,8 @@ def search_text(asked: RoleQuestion) -> str:
 
 
 def _terms(text: str) -> list[str]:
-    """`tokenize`, a country's adjective read as the country ("French" -> "France"), keeping a short
-    form written in capitals that is a stop word in lower case ("US", "IT")."""
-    out: list[str] = []
-    for w in re.findall(_W, text):
-        got = tokenize(_COUNTRY_OF.get(w.casefold(), w))
-        out.extend(got if got else [w.casefold()] if len(w) > 1 and w.isupper() and w.isalpha() else [])
-    return out
+    """`tokenize`, a country's adjective read as the country ("French" -> "France")."""
+    return [t for w in re.findall(_W, text) for t in tokenize(_COUNTRY_OF.get(w.casefold(), w))]
 
 
 def _initials(org: str) -> str:

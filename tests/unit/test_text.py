@@ -19,6 +19,14 @@ def test_tokenize_matches_word_forms_with_the_snowball_stemmer():
     assert tokenize("How many people did Venezuela release?") == tokenize("people Venezuela released")
 
 
+def test_the_us_in_capitals_is_a_term_and_the_pronoun_is_not():
+    assert tokenize("The US economy grew; he told us so.") == tokenize("US economy grew so")
+    assert "us" in tokenize("the US's deficit") and "us" not in tokenize("told us")
+    assert tokenize("IT firms") == ["it", "firm"] and tokenize("WHO warns") == ["who", "warn"]
+    assert tokenize("WHO IS THE US PRESIDENT") == tokenize("president")  # a text in capitals throughout
+    assert tokenize("US") == ["us"]
+
+
 def test_support_terms_join_thousands_and_cut_long_words():
     assert numbers_in("It cost 2,400 dollars") == {"2400"}
     assert content_terms("Venezuela released prisoners") == {"venez", "relea", "priso"}

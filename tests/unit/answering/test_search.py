@@ -173,3 +173,18 @@ def test_concurrent_searches_agree(small):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda q: [h.sentence.id for h in searcher.search(q, k=3)], questions))
     assert results[:4] == results[4:8] == results[8:]
+
+
+def test_the_us_is_searched_for(tmp_path, settings):
+    """"US" is the stop word "us" once lower-cased: a question about the US economy matched "told us"."""
+    from retrieval.text import tokenize
+    from tests.helpers import engine_over
+
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Minister's speech", "published_at": "2005-01-10", "text": "He told us the economy grew."},
+        {"title": "Growth figures", "published_at": "2005-01-11",
+         "text": "The US economy grew 3.7% in the third quarter, official figures showed on Friday."},
+    ])
+    lex = engine.searcher.lexical()
+    rows, _ = lex.top(tokenize("How fast did the US economy grow?"), 1)
+    assert lex.text(int(rows[0])).startswith("The US economy grew 3.7%")
