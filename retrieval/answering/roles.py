@@ -88,14 +88,21 @@ _QUESTIONS = (
     # Who is the chancellor? (a title: no organisation)
     re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?(?:current\s+|new\s+)?(?P<title>" + "|".join(sorted(TITLES, key=len, reverse=True))
                + ")" + _END, re.I),
-    # Who leads the Liberal Democrats?
-    re.compile(r"^\s*who\s+(?:now\s+|currently\s+)?(?P<verb>[a-z-]+)\s+" + _ORG + _END, re.I),
+    # Who leads the Liberal Democrats? / Who is running Microsoft?
+    re.compile(r"^\s*who(?:" + _BE + r")?\s+(?:now\s+|currently\s+)?(?P<verb>[a-z-]+)\s+" + _ORG + _END, re.I),
     # Who is the (current) manager of Chelsea? / Who is the boss at Microsoft?
     re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?(?:current\s+|new\s+)?(?P<noun>" + _NOUNS + r")\s+(?:of|at|for)\s+"
                + _ORG + _END, re.I),
     # Who is Arsenal's manager? / Who is the Tory leader?
     re.compile(r"^\s*who" + _BE + r"\s+(?:the\s+)?" + _ORG + r"(?:'s|’s)?\s+(?P<noun>" + _NOUNS + r")" + _END, re.I),
 )
+# How readers also ask: "Who's in charge of Chelsea?" is "Who's the boss at Chelsea?".
+_SAME_AS = (
+    (re.compile(r"\bin\s+charge\s+(?:of|at)\b", re.I), "the boss at"),
+    (re.compile(r"\bPM\b"), "prime minister"),
+    (re.compile(r"\bchancellor\s+of\s+the\s+exchequer\b", re.I), "chancellor"),
+)
+_CURRENT = re.compile(r"^(?:current|present|new)\s+|\s+(?:current|present|new)$", re.I)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _NOW_AT_END = re.compile(r"\s+(?:now|currently|today|these days|at the moment|at present)$", re.I)
 _MORE_THAN_AN_ORG = re.compile(
@@ -138,6 +145,8 @@ def asked_role(question: str) -> RoleQuestion | None:
     if m := _REPLACED.match(question):
         asked = asked_role("Who is the " + re.sub(r"^(?:the|a|an)\s+", "", m.group("role").strip(), flags=re.I))
         return RoleQuestion(asked.role, asked.words, asked.org, clean_name(m.group("old"))) if asked else None
+    for same, words in _SAME_AS:
+        question = same.sub(words, question)
     for pattern in _QUESTIONS:
         m = pattern.match(question)
         if not m:
@@ -145,7 +154,7 @@ def asked_role(question: str) -> RoleQuestion | None:
         if m.groupdict().get("title"):
             role, words = _BY_NOUN[m.group("title").casefold()]
             return RoleQuestion(role=role, words=words, org="")
-        org = _NOW_AT_END.sub("", _POSSESSIVE.sub("", m.group("org"))).strip(" ,'’")
+        org = _POSSESSIVE.sub("", _CURRENT.sub("", _NOW_AT_END.sub("", m.group("org")))).strip(" ,'’")
         if not _terms(org) or org.casefold() in _NOT_ORG or _MORE_THAN_AN_ORG.search(org):
             continue  # "Who led Russia in the 1960s?" asks about a time, not who holds the role
         if "verb" in m.groupdict() and m.group("verb") is not None:

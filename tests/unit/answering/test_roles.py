@@ -23,6 +23,13 @@ from tests.helpers import engine_over
         ("who runs Microsoft", "chief executive", "Microsoft"),
         ("Who founded Microsoft?", "founder", "Microsoft"),
         ("Who captains Wales?", "captain", "Wales"),
+        # As readers also ask it.
+        ("Who's in charge of Chelsea?", "manager", "Chelsea"),
+        ("Who is Chelsea's current manager?", "manager", "Chelsea"),
+        ("Who is the current Chelsea manager?", "manager", "Chelsea"),
+        ("Who is running Microsoft?", "chief executive", "Microsoft"),
+        ("Who is the PM?", "prime minister", ""),
+        ("who is the chancellor of the exchequer", "chancellor", ""),
     ],
 )
 def test_a_role_question_is_read_as_role_and_organisation(question, role, org):
