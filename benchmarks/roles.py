@@ -125,26 +125,7 @@ def main() -> int:
         said = "" if answerable_anyway or not unanswered else f", declined {declined}/{unanswered} that no article answers"
         print(f"{title}: the first citation answers {right}/{len(questions) - unanswered}{said}")
     print(f"p50 {statistics.median(times):.0f} ms")
-    messy_input()
     return 0
-
-
-def messy_input() -> None:
-    """Names read in a 50 KB run of capitalised words (what an old index's unsplit "sentence" can
-    hold): the shipped name pattern against the one written without a look-ahead, in one run."""
-    import re
-
-    text = "Bob's-Uncle " * 4000 + "met Chelsea boss Jose Mourinho."
-    naive_part = r"[A-Z][\w'’-]*[a-z][\w'’-]*"
-    naive = roles.NAME_PATTERN.replace(roles._PART, naive_part)
-    spent = []
-    for pattern in (roles.NAME_PATTERN, naive):
-        t = time.perf_counter()
-        found = [m.group(0) for m in re.finditer("(?P<name>" + pattern + r"),", text)]
-        spent.append(time.perf_counter() - t)
-        assert found == [], found
-    print(f"names in {len(text) // 1000} KB of capitalised words: {spent[0] * 1000:.0f} ms "
-          f"(without the look-ahead {spent[1] * 1000:.0f} ms, {spent[1] / max(spent[0], 1e-9):.0f}x)")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ _KIND_PATTERNS = (
                        r"(the )?reason\b|\bwhat('s| is| was) behind\b|\breason for\b", re.I)),
 )
 # Finer kinds of a "number" or "date" question, and what a sentence holding one looks like.
-_N = r"(?:\d+(?:[.,]\d+)*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many|hundreds|thousands|\w+teen)"
+# A number starts at its first digit and is read in one go (possessive runs): unanchored, "1,1,1..." or
+# a long run of digits made the engine retry every split (a 4 KB "sentence" took 0.5 s, 50 KB a minute).
+_N = r"\b(?:(?<![\d.,])\d++(?:[.,]\d++)*+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many|hundreds|thousands|\w+teen)"
 _SUBKINDS = (
     ("age",
      re.compile(r"\bhow old\b|\b(?:what|at what) age\b", re.I),
@@ -46,7 +48,7 @@ _SUBKINDS = (
                 r"bid|charge|fund|invest|invested|owe|lose|lost|make|made|save|saved|borrow|compensation|award)\b|"
                 r"\bwhat (price|fee|fine|salary|cost|bid|profit|profits|revenue|revenues|sum|payout|pay-off|payoff|deal|"
                 r"value|budget|loss|losses|turnover|sales)\b|\bhow much (money|cash)\b", re.I),
-     re.compile(r"[£$€¥]\s?\d|\d(?:[.,]\d+)*\s?(?:m|bn|k|million|billion|trillion)?\s?(?:pounds|dollars|euros|yen|francs|"
+     re.compile(r"[£$€¥]\s?\d|(?<![\d.,])\d++(?:[.,]\d++)*+\s?(?:m|bn|k|million|billion|trillion)?\s?(?:pounds|dollars|euros|yen|francs|"
                 r"roubles|rupees|pence|cents|p)\b|\b\d+(?:\.\d+)?\s?(?:m|bn)\b", re.I)),
     ("share",
      re.compile(r"\bwhat (share|percentage|percent|proportion|fraction|rate)\b|\bhow much of\b|\bby how much\b|"
