@@ -7,7 +7,9 @@ flattened table, a text without full stops), and every candidate sentence of a q
 the answer-kind patterns (`retrieval/answering/kinds.py`) and, for role questions, the name pattern
 (`retrieval/answering/roles.py`). Written without anchors or possessive runs, they retried every
 split of a long run of digits or capitalised words: the time grew with the square of its length.
-Prints each pattern's time on such a run, the old form's, and the ratio; both must find the same.
+The citation-mark patterns read a model's answer, and the Discord bot's earlier answers in a
+thread, where a run of spaces did the same. Prints each pattern's time on such a run, the old
+form's, and the ratio; both must find the same.
 """
 
 from __future__ import annotations
@@ -48,6 +50,17 @@ def main() -> int:
         ("money, 8 KB of digits and commas", money,
          re.compile(money.pattern.replace(r"(?<![\d.,])\d++(?:[.,]\d++)*+", r"\d(?:[.,]\d+)*"), re.I),
          "1," * 4000),
+    ]
+    from bot.discord.bot import _CITATION_MARKS
+    from retrieval.text import CITATION_MARK
+
+    spaces = " " * 1500 + "no mark"
+    cases += [
+        # A model's answer (the LLM backends) or an old answer in a Discord thread with a run of spaces.
+        ("citation marks in a chat log, 1.5 KB of spaces", _CITATION_MARKS,
+         re.compile(_CITATION_MARKS.pattern.replace(r"(?<!\s)(?:\s*(?:[,;]\s*)?", r"(?:\s*[,;]?\s*")), spaces),
+        ("citation marks in a model's answer, 20 KB of spaces", CITATION_MARK,
+         re.compile(CITATION_MARK.pattern.removeprefix(r"(?<!\s)"), re.I), " " * 20_000 + "no mark"),
     ]
     for title, new, old, text in cases:
         assert new.pattern != old.pattern, title

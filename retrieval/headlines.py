@@ -41,7 +41,7 @@ def wants_overview(question: str) -> bool:
     return not [t for t in tokenize(question) if t not in _OVERVIEW_WORDS]
 
 
-_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
+_SEPARATOR = re.compile(r"(?<!\s)\s+[|–—-]\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 
 

@@ -146,7 +146,7 @@ WORD = re.compile(r"[^\W_][\w'’.-]*", re.UNICODE)
 MARKER = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 # "[1]", "[1, 3]", "[2-4]", "[Source 2]"; full-width brackets too (some models emit them).
 CITATION_MARK = re.compile(
-    r"\s*[\[【]\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:[-–,;]|and)\s*\d{1,3})*)\s*[\]】]", re.IGNORECASE
+    r"(?<!\s)\s*[\[【]\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:[-–,;]|and)\s*\d{1,3})*)\s*[\]】]", re.IGNORECASE
 )
 LEADING_MARKS = re.compile(rf"^(?:{CITATION_MARK.pattern})+\s*", re.IGNORECASE)
 

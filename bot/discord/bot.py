@@ -57,7 +57,8 @@ WAITING_PER_SLOT = 4  # questions allowed to queue per concurrent slot before "b
 FAILED_TEXT = "Something went wrong while answering; it has been logged. Please try again."
 
 
-_CITATION_MARKS = re.compile(rf"(?:\s*[,;]?\s*{MARKER.pattern})+")
+# One way to read the spaces between marks (a run of spaces took 28 s in 4 KB, written "\s*[,;]?\s*").
+_CITATION_MARKS = re.compile(rf"(?<!\s)(?:\s*(?:[,;]\s*)?{MARKER.pattern})+")
 
 
 def conversation_pairs(messages: Iterable[tuple[bool, str]], turns: int = HISTORY_TURNS) -> list[tuple[str, str]]:

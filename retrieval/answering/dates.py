@@ -185,7 +185,7 @@ def find_window(question: str, *, now: datetime) -> DatedQuestion:
 
 
 _TIDY = [
-    (re.compile(r"\s+([?.!,;:])"), r"\1"),
+    (re.compile(r"(?<!\s)\s+([?.!,;:])"), r"\1"),
     (re.compile(r"([,;:])(?=[,;:?.!])"), ""),
     (re.compile(r"\(\s*\)|''|\"\"|‘’|“”"), ""),
     (re.compile(r"\s{2,}"), " "),

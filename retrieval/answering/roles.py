@@ -102,9 +102,9 @@ _SAME_AS = (
     (re.compile(r"\bPM\b"), "prime minister"),
     (re.compile(r"\bchancellor\s+of\s+the\s+exchequer\b", re.I), "chancellor"),
 )
-_CURRENT = re.compile(r"^(?:current|present|new)\s+|\s+(?:current|present|new)$", re.I)
+_CURRENT = re.compile(r"^(?:current|present|new)\s+|(?<!\s)\s+(?:current|present|new)$", re.I)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_NOW_AT_END = re.compile(r"\s+(?:now|currently|today|these days|at the moment|at present)$", re.I)
+_NOW_AT_END = re.compile(r"(?<!\s)\s+(?:now|currently|today|these days|at the moment|at present)$", re.I)
 _MORE_THAN_AN_ORG = re.compile(
     r"\d|\b(?:in|on|at|during|since|before|after|when|while|with|by|from|against|over|under|until|who|that|which|"
     r"whose|where|if|than|as)\b", re.I
