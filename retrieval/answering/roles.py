@@ -167,6 +167,12 @@ def asked_role(question: str) -> RoleQuestion | None:
     return None
 
 
+def names_an_organisation(asked: RoleQuestion) -> bool:
+    """A title ("the chancellor") or a named organisation ("Google"), not "the race" or "the inquiry",
+    whose leader may be the one who "leads the race": only then must an answer name the role."""
+    return not asked.org or any(w[:1].isupper() for w in asked.org.split())
+
+
 def states_role(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] = set) -> bool:
     """Whether a sentence names the role, in a story naming the organisation ("...Google's chief...",
     `story_terms()` as in `holders`): a role question no pattern answers is left to the ranker, and

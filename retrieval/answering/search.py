@@ -251,12 +251,16 @@ class Searcher:
             if len(near) < len(texts):
                 keep = np.isin(arts, near)
                 ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
-        # Only a sentence saying who won answers "Who won...?", and one naming the role "Who runs X?".
-        says = (lambda r: kinds.says_who_won(lex.text(r))) if kinds.asks_who_won(question) else None
-        if role is not None:
-            says = lambda r: roles.states_role(lex.text(r), role, lambda: lex.article_terms(lex.article_of(r)))  # noqa: E731
-        if says is not None:
-            keep = [i for i, r in enumerate(ranked.rows.tolist()) if says(r)]
+        # Only a sentence naming the role answers "Who runs Google?" (no pattern named the holder), and
+        # only one saying who won "Who won...?".
+        rows = ranked.rows.tolist()
+        if role is not None and roles.names_an_organisation(role):
+            keep = [i for i, r in enumerate(rows) if roles.states_role(lex.text(r), role, partial(lex.article_terms, lex.article_of(r)))]
+        elif kinds.asks_who_won(question):
+            keep = [i for i, r in enumerate(rows) if kinds.says_who_won(lex.text(r))]
+        else:
+            keep = None
+        if keep is not None:
             ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.

@@ -318,3 +318,6 @@ def test_a_role_noun_with_several_readings_tries_each():
     assert asked.words == ("manager", "boss") and "chief executive" in asked.also
     assert asked_role("Who is the chief executive of BP?").also == ()
     assert roles.states_role("BP's chief said so.", asked) and not roles.states_role("BP shares fell.", asked)
+    # "Who leads the race?" may be answered by "X leads the race": no role word is asked of it.
+    assert not roles.names_an_organisation(asked_role("Who leads the race?"))
+    assert roles.names_an_organisation(asked) and roles.names_an_organisation(asked_role("Who is the chancellor?"))
