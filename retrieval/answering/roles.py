@@ -258,12 +258,17 @@ _OTHER_ROLE = frozenset(
 )
 
 
+def _bare_words(text: str) -> list[str]:
+    """The words of a text without the punctuation around them or a possessive ("Chelsea's," -> "Chelsea")."""
+    words = [w.strip(",;:\"“”‘'") for w in text.split()]
+    return [w.removesuffix("'s").removesuffix("’s") for w in words if w]
+
+
 def _org_before(org_terms: list[str], before: str, initials: str = "") -> bool:
     """True when the words just before the role are the organisation (or its `initials`: "US
     President" for the United States), and nothing makes it another ("Scottish Conservative leader"
     is not the Conservatives' leader, nor "former Tory leader")."""
-    words = [w.strip(",;:\"“”‘'") for w in before.split()]
-    words = [w.removesuffix("'s").removesuffix("’s") for w in words if w]
+    words = _bare_words(before)
     while words and words[-1].casefold() in _GENERIC:
         words.pop()
     covered: set[str] = set()
@@ -286,7 +291,7 @@ def _covers(org_terms: list[str], window: str, initials: str = "") -> bool:
     words = window.split()
     if any(w.casefold().strip(",-") in _OTHER_ROLE for w in words):
         return False
-    if initials and initials in (w.strip(",.;:'’s") for w in words):
+    if initials and initials in (w.rstrip(".") for w in _bare_words(window)):
         return True
     # Another name there makes it another organisation ("the president of Bank of China").
     if any(w[:1].isupper() and w not in CAPITALISED_FUNCTION_WORDS and w.casefold() not in _GENERIC
