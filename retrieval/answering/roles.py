@@ -180,7 +180,7 @@ def states_role(text: str, asked: RoleQuestion, story_terms: Callable[[], set[st
     words = (asked.role, *asked.words, *asked.also)
     if not any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words):
         return False
-    if not asked.org or (initials := _initials(asked.org)) and initials in re.findall(_W, text):
+    if not asked.org or _names_initials(_initials(asked.org), text):
         return True
     words, story = re.findall(_W, text), story_terms()
     return all(t in story or any(_names_term(w, t) for w in words) for t in _terms(asked.org))
@@ -264,6 +264,11 @@ def _bare_words(text: str) -> list[str]:
     return [w.removesuffix("'s").removesuffix("’s") for w in words if w]
 
 
+def _names_initials(initials: str, text: str) -> bool:
+    """True when the text holds the initials as a word ("US", "US's", "US.")."""
+    return bool(initials) and initials in (w.rstrip(".") for w in _bare_words(text))
+
+
 def _org_before(org_terms: list[str], before: str, initials: str = "") -> bool:
     """True when the words just before the role are the organisation (or its `initials`: "US
     President" for the United States), and nothing makes it another ("Scottish Conservative leader"
@@ -291,7 +296,7 @@ def _covers(org_terms: list[str], window: str, initials: str = "") -> bool:
     words = window.split()
     if any(w.casefold().strip(",-") in _OTHER_ROLE for w in words):
         return False
-    if initials and initials in (w.rstrip(".") for w in _bare_words(window)):
+    if _names_initials(initials, window):
         return True
     # Another name there makes it another organisation ("the president of Bank of China").
     if any(w[:1].isupper() and w not in CAPITALISED_FUNCTION_WORDS and w.casefold() not in _GENERIC

@@ -321,3 +321,10 @@ def test_a_role_noun_with_several_readings_tries_each():
     # "Who leads the race?" may be answered by "X leads the race": no role word is asked of it.
     assert not roles.names_an_organisation(asked_role("Who leads the race?"))
     assert roles.names_an_organisation(asked) and roles.names_an_organisation(asked_role("Who is the chancellor?"))
+
+
+def test_initials_count_with_a_possessive_or_full_stop():
+    asked = asked_role("Who is the president of the United States?")
+    assert roles.states_role("The US's president spoke.", asked)
+    assert roles.states_role("It is the US. The president spoke.", asked)
+    assert not roles.states_role("The president of France spoke.", asked)
