@@ -262,6 +262,10 @@ class Searcher:
             keep = None
         if keep is not None:
             ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
+        # A question about what happened is not answered by what will or could happen.
+        if kinds.asks_what_happened(asked or question):
+            keep = [i for i, r in enumerate(ranked.rows.tolist()) if not kinds.says_what_will_happen(lex.text(r))]
+            ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.
         keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]

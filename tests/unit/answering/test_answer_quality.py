@@ -160,6 +160,54 @@ def test_who_won_questions(question, asks):
     assert kinds.asks_who_won(question) is asks
 
 
+@pytest.mark.parametrize(
+    ("question", "past"),
+    [("When did the Airbus A380 make its maiden flight?", True),
+     ("How many people lost their jobs when MG Rover collapsed?", True),
+     ("What was Kelly Holmes's winning time?", True),
+     ("When will the A380 fly?", False), ("Who has been named captain?", False), ("What's the score?", False),
+     ("How much is it expected to cost?", False), ("What would they buy?", False), ("Which camera they'd buy?", False)],
+)
+def test_questions_about_what_happened(question, past):
+    from retrieval.answering import kinds
+
+    assert kinds.asks_what_happened(question) is past
+
+
+@pytest.mark.parametrize(
+    ("text", "future"),
+    [("The A380 will replace the Boeing 747.", True), ("3,000 jobs could be lost if the deal goes ahead.", True),
+     ("The sale is expected to be complete in three weeks.", True), ("The first leg is set to be played in Accra.", True),
+     ("The A380 flew for the first time on 27 April.", False), ("He missed the game due to injury.", False),
+     ("OpenAI announced that GPT-4 with vision will become available.", False),
+     ("The firm said it will cut 3,000 jobs.", False), ("Will Smith starred in the film.", False)],
+)
+def test_sentences_saying_what_will_happen(text, future):
+    from retrieval.answering import kinds
+
+    assert kinds.says_what_will_happen(text) is future
+
+
+def test_a_question_about_what_happened_is_not_answered_by_what_will(tmp_path, settings):
+    # The dev set's "When did the Airbus A380 superjumbo make its maiden flight?" was answered with
+    # "Due to enter service in 2006, the A380 will replace the Boeing 747": the flight is to come.
+    plans = {"title": "Airbus unveils A380 superjumbo",
+             "text": "Airbus has unveiled the A380, the world's biggest passenger jet. The A380 will make its maiden "
+                     "flight in April, and is due to enter service in 2006. The superjumbo cost 10bn euros to build."}
+    engine = engine_over(tmp_path / "corpus", settings, [plans])
+    ans = engine.ask("When did the A380 superjumbo make its maiden flight?")
+    assert ans.abstained and ans.answer == NO_ANSWER
+    # Asked about what is to come, the same sentence answers.
+    ans = engine.ask("When will the A380 superjumbo make its maiden flight?")
+    assert not ans.abstained and "maiden flight in April" in ans.citations[0].quote
+    engine_over(tmp_path / "corpus", settings, [{
+        "title": "A380 superjumbo completes maiden flight",
+        "text": "The A380 made its maiden flight on 27 April, taking off from Toulouse. The flight lasted nearly "
+                "four hours."}], engine)
+    ans = engine.ask("When did the A380 superjumbo make its maiden flight?")
+    assert not ans.abstained and "made its maiden flight on 27 April" in ans.citations[0].quote
+
+
 def test_who_won_is_answered_only_by_a_sentence_saying_who_won(tmp_path, settings):
     # The "Who won the 2004 Super Bowl?" over seeds + BBC was answered from the stories
     # about its half-time show: they are about the event and never say who won.
