@@ -251,20 +251,18 @@ class Searcher:
             if len(near) < len(texts):
                 keep = np.isin(arts, near)
                 ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
-        # Only a sentence naming the role answers "Who runs Google?" (no pattern named the holder), and
-        # only one saying who won "Who won...?".
-        rows = ranked.rows.tolist()
+        # Sentences that cannot answer the question, however close: only a sentence naming the role
+        # answers "Who runs Google?" (no pattern named the holder), only one saying who won "Who
+        # won...?"; and what will or could happen does not answer what happened.
+        checks: list[Callable[[int], bool]] = []
         if role is not None and roles.names_an_organisation(role):
-            keep = [i for i, r in enumerate(rows) if roles.states_role(lex.text(r), role, partial(lex.article_terms, lex.article_of(r)))]
+            checks.append(lambda r: roles.states_role(lex.text(r), role, partial(lex.article_terms, lex.article_of(r))))
         elif kinds.asks_who_won(question):
-            keep = [i for i, r in enumerate(rows) if kinds.says_who_won(lex.text(r))]
-        else:
-            keep = None
-        if keep is not None:
-            ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
-        # A question about what happened is not answered by what will or could happen.
+            checks.append(lambda r: kinds.says_who_won(lex.text(r)))
         if kinds.asks_what_happened(asked or question):
-            keep = [i for i, r in enumerate(ranked.rows.tolist()) if not kinds.says_what_will_happen(lex.text(r))]
+            checks.append(lambda r: not kinds.says_what_will_happen(lex.text(r)))
+        if checks:
+            keep = [i for i, r in enumerate(ranked.rows.tolist()) if all(check(r) for check in checks)]
             ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         # A follow-up wants something new: not what the last answer already said.
