@@ -62,7 +62,8 @@ _SUBKINDS = (
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})s?\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|m|bn|k)?\b|[£$€]\s?\d")
 _NUMBER_WORD = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|once|twice|"
     r"hundreds?|thousands?|millions?|billions?|dozens?|half|double|doubled|treble|triple|(?:a|one|two) (?:quarter|third)s?|"
     r"percent|per cent|couple|few|several|handful)\b",
     re.I,

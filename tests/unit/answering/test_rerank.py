@@ -33,6 +33,8 @@ def test_expected_kind(question, kind):
 def test_has_kind_looks_for_the_asked_kind():
     assert kinds.has_kind("number", "They freed 88 people.")
     assert kinds.has_kind("number", "I would like a couple next month.")
+    assert kinds.has_kind("number", "Beneath him are fourteen vice presidents.")
+    assert kinds.has_kind("number", "He has been capped twice.") and kinds.has_kind("number", "Some ninety fans came.")
     assert not kinds.has_kind("number", "In July 2024 it began.")  # a year is not a count
     assert kinds.has_kind("date", "In July 2024 it began.")
     assert kinds.has_kind("who", "The award went to Danny Collins on Sunday.")
