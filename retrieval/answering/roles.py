@@ -177,13 +177,35 @@ def states_role(text: str, asked: RoleQuestion, story_terms: Callable[[], set[st
     """Whether a sentence names the role, in a story naming the organisation ("...Google's chief...",
     `story_terms()` as in `holders`): a role question no pattern answers is left to the ranker, and
     only such a sentence can answer it."""
-    words = (asked.role, *asked.words, *asked.also)
-    if not any(re.search(r"\b" + re.escape(w) + r"\b", text, re.I) for w in words):
+    initials = _initials(asked.org)
+    if not _names_the_role(text, asked, _org_terms(asked), initials):
         return False
-    if not asked.org or _names_initials(_initials(asked.org), text):
+    if not asked.org or _names_initials(initials, text):
         return True
     words, story = re.findall(_W, text), story_terms()
     return all(t in story or any(_names_term(w, t) for w in words) for t in _terms(asked.org))
+
+
+def _names_the_role(text: str, asked: RoleQuestion, org_terms: list[str], initials: str) -> bool:
+    """True when the text names the role: not a former holder's ("the ex-president", "the former
+    chief") nor another organisation's ("Venezuelan president", "president of Shanghai Media Group")."""
+    of_org = r"(?P<of>\s+(?:of|at)\s+(?:the\s+)?(?:" + _W + r"\s+){0,3}" + _W + ")?"
+    for word in (asked.role, *asked.words, *asked.also):
+        for m in re.finditer(r"(?<![\w-])" + re.escape(word) + r"\b" + of_org, text, re.I):
+            before = _bare_words(text[max(0, m.start() - 40) : m.start()])[-1:]
+            if before and before[0].casefold() in _OTHER_ROLE:
+                continue
+            qualifier = " ".join(w for w in before if w not in _NOT_NAMES)  # "Venezuelan", not "Its"
+            if asked.org and _names_another(org_terms, qualifier + (m.group("of") or ""), initials):
+                continue
+            return True
+    return False
+
+
+def _org_terms(asked: RoleQuestion) -> list[str]:
+    """The organisation's terms that must be next to the role: its names (capitalised words), if any."""
+    names = [w for w in asked.org.split() if w[:1].isupper()]
+    return _terms(" ".join(names)) if names else _terms(asked.org)
 
 
 _HONORIFICS = ("Sir", "Dame", "Lord", "Lady", "Dr", "Mr", "Mrs", "Ms", "Prof")
@@ -298,11 +320,18 @@ def _covers(org_terms: list[str], window: str, initials: str = "") -> bool:
         return False
     if _names_initials(initials, window):
         return True
-    # Another name there makes it another organisation ("the president of Bank of China").
-    if any(w[:1].isupper() and w not in CAPITALISED_FUNCTION_WORDS and w.casefold() not in _GENERIC
-           and not any(_names_term(w, t) for t in org_terms) for w in words):
+    if _names_another(org_terms, window, initials):
         return False
     return all(any(_names_term(w, t) for w in words) for t in org_terms)
+
+
+def _names_another(org_terms: list[str], window: str, initials: str = "") -> bool:
+    """True when the window names another organisation: a name that is none of the organisation's
+    terms nor its initials ("the president of Bank of China" for China)."""
+    return not _names_initials(initials, window) and any(
+        w[:1].isupper() and w not in CAPITALISED_FUNCTION_WORDS and w.casefold() not in _GENERIC
+        and not any(_names_term(w, t) for t in org_terms) for w in window.split()
+    )
 
 
 def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] = set) -> list[str]:
@@ -312,8 +341,7 @@ def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] 
     ("the England rugby team") may be anywhere in the story (`story_terms()`, its terms as
     `tokenize` gives them, read only when a name was found).
     """
-    names = [w for w in asked.org.split() if w[:1].isupper()]
-    org_terms = _terms(" ".join(names)) if names else _terms(asked.org)
+    org_terms = _org_terms(asked)
     initials = _initials(asked.org)
     words = "|".join(sorted((re.escape(w) for w in asked.words), key=len, reverse=True))
     found: list[str] = []

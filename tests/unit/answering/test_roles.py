@@ -328,3 +328,16 @@ def test_initials_count_with_a_possessive_or_full_stop():
     assert roles.states_role("The US's president spoke.", asked)
     assert roles.states_role("It is the US. The president spoke.", asked)
     assert not roles.states_role("The president of France spoke.", asked)
+
+
+def test_a_former_holder_or_another_organisations_role_is_not_the_role():
+    # "Who is the president of China?" was answered from "Li Ruigang, president of the commercial
+    # broadcaster Shanghai Media Group, told the conference that China's...".
+    asked = asked_role("Who is the president of China?")
+    china = lambda: {"china"}  # noqa: E731 - the story names China
+    assert roles.states_role("The president of China spoke.", asked, china)
+    assert roles.states_role("Its president said so.", asked, china)
+    assert not roles.states_role("Li Ruigang, president of Shanghai Media Group, told the conference.", asked, china)
+    assert not roles.states_role("Venezuelan president Hugo Chavez offered China access.", asked, china)
+    assert not roles.states_role("The former president spoke in China.", asked, china)
+    assert not roles.states_role("The ex-president of Bank of China was jailed.", asked, china)
