@@ -21,6 +21,7 @@ import re
 import sys
 import threading
 import unicodedata
+from collections.abc import Iterable
 
 # ---------------------------------------------------------------------------------------------
 # Retrieval terms
@@ -122,6 +123,48 @@ def content_terms(text: str) -> set[str]:
             continue
         terms.add(w if w[0].isdigit() or len(w) < 5 else w[:5])
     return terms
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions typed without capitals
+
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:][\"'”’)\]]*\s+)$")
+CASED_SHARE = 2 / 3  # share of its mid-sentence uses a form needs before an uncased word takes it
+
+
+def uncased(text: str) -> bool:
+    """True when a text is typed all in lower case or all in capitals, as chat often is."""
+    letters = "".join(_LETTERS.findall(text))
+    return len(letters) > 1 and (letters.islower() or letters.isupper())
+
+
+def restore_case(text: str, sources: Iterable[str]) -> str:
+    """An uncased text with each word as the sources mostly write it mid-sentence ("who is the manager
+    of arsenal" -> "who is the manager of Arsenal", "the us economy" -> "the US economy"); a text
+    with its own capitals is returned as it is. Names, and the ranker's features that read them
+    (the question without its names), then work as for a question typed with capitals."""
+    if not uncased(text):
+        return text
+    lowered = text.lower()
+    wanted = set(_LETTERS.findall(lowered))
+    forms: dict[str, dict[str, int]] = {}
+    for source in sources:
+        for m in _LETTERS.finditer(source):
+            word = m.group(0)
+            key = word.lower()
+            if key in wanted and not _SENTENCE_START.search(source, max(0, m.start() - 4), m.start()):
+                seen = forms.setdefault(key, {})
+                seen[word] = seen.get(word, 0) + 1
+
+    def written(m: re.Match) -> str:
+        seen = forms.get(m.group(0))
+        if not seen:
+            return m.group(0)
+        form = max(seen, key=seen.__getitem__)
+        return form if seen[form] >= CASED_SHARE * sum(seen.values()) else m.group(0)
+
+    return _LETTERS.sub(written, lowered)
 
 
 def numbers_in(text: str) -> set[str]:

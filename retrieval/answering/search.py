@@ -40,7 +40,7 @@ from retrieval.answering import describe, kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
-from retrieval.text import content_terms, strip_citations, tokenize
+from retrieval.text import content_terms, restore_case, strip_citations, tokenize, uncased
 from retrieval.types import Hit, SearchFilters
 
 if TYPE_CHECKING:
@@ -218,6 +218,8 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
+        if uncased(question) or uncased(asked):
+            question, asked = self._cased(question, asked, filters)
         # Who holds a role, who or what someone is (`roles.py`, `describe.py`): the reader's own words name the subject,
         # so a follow-up like "And who manages Arsenal?" is read without the conversation's.
         own = roles.own_words(asked or question)
@@ -268,6 +270,17 @@ class Searcher:
         # A follow-up wants something new: not what the last answer already said.
         keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]
         return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
+
+    def _cased(self, question: str, asked: str, filters: SearchFilters | None) -> tuple[str, str]:
+        """A question typed all in lower case or capitals, with its words as its candidate sentences and
+        their headlines write them (`text.restore_case`): one more first-stage search, for such questions only."""
+        found = self.candidates(question, k=self.settings.top_k, filters=filters)
+        if found is None:
+            return question, asked
+        lex, cand = found
+        sources = [lex.text(int(r)) for r in cand.rows]
+        sources += [lex.article(a).title for a in dict.fromkeys(lex.article_of(cand.rows).tolist())]
+        return restore_case(question, sources), restore_case(asked, sources)
 
     def _role_holders(self, asked: roles.RoleQuestion, k: int, filters: SearchFilters | None) -> list[Hit]:
         """"Who leads X?": the sentences naming the holder of the role (`roles.py`), one per story,

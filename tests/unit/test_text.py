@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from retrieval.text import MARKER, cited_numbers, content_terms, numbers_in, strip_citations, tokenize
+from retrieval.text import MARKER, cited_numbers, content_terms, numbers_in, restore_case, strip_citations, tokenize, uncased
 
 
 def test_tokenize_drops_stopwords_and_plurals():
@@ -38,3 +38,16 @@ def test_marker_syntax_is_shared_by_parsing_and_stripping():
     assert strip_citations(text) == "Venezuela freed 88 people. More."
     assert [m.group(0) for m in MARKER.finditer(text)] == ["[1]", "[2, 3]"]
     assert re.fullmatch(MARKER, "[2-4]")
+
+
+def test_a_question_typed_without_capitals_takes_the_sources_casing():
+    sources = ["Arsenal manager Arsene Wenger said the US economy grew.", "The US economy grew 3.7%, he told us.",
+               "Fans of Arsenal cheered.", "Arsenal won."]
+    assert uncased("who is the manager of arsenal") and uncased("WHO IS THE TORY LEADER?")
+    assert not uncased("Who is the manager of Arsenal?") and not uncased("who is the manager of Arsenal?")
+    assert restore_case("who is the manager of arsenal", sources) == "who is the manager of Arsenal"
+    # "US" is written so in 2 of its 3 uses; a word seen only at a sentence's start keeps no capital.
+    assert restore_case("HOW FAST DID THE US ECONOMY GROW?", sources) == "how fast did the US economy grow?"
+    assert restore_case("did the economy grow", sources) == "did the economy grow"
+    # A question with capitals of its own is read as typed.
+    assert restore_case("Who is the manager of arsenal?", sources) == "Who is the manager of arsenal?"
