@@ -18,7 +18,7 @@ TOO_VAGUE = (
 _VAGUE_WORDS = frozenset(
     "happen happened happening happens news latest new story stories thing things stuff anything something "
     "everything more else tell going today yesterday now update updates info information details detail what "
-    "whats going on about this that it there here up then".split()
+    "whats going on about this that it there here up then hey hi hello bot newsbot please pls plz".split()
 )
 _WORD = re.compile(r"[^\W_]+")
 
@@ -27,6 +27,32 @@ def is_vague(question: str) -> bool:
     """True for a question with no topic of its own ("What happened?", "Tell me more", "Any news?")."""
     words = _WORD.findall(question.casefold())
     return not [w for w in words if w not in _VAGUE_WORDS and w not in STOPWORDS and not w.isdigit()]
+
+
+# Chat around a question: an address or greeting before it ("hey bot,", "@newsbot", "can you tell me"),
+# and shorthand inside it, typed in lower case ("abt", "govt", "ppl"). Searching with these words
+# found nothing or the wrong story ("hey bot, who is the manager of arsenal" was declined).
+_ADDRESS = re.compile(
+    r"^(?:\s*(?:(?:hey|hi|hello|yo|ok|okay|so|um+|please|pls|plz)\b|@?(?:news)?bot\b|(?:can|could|would|will) you "
+    r"(?:please |pls )?(?:tell me|let me know|say|find out)\b|do you know\b|i (?:want|would like|'d like) to know\b)"
+    r"[\s,!.:;-]*)+",
+    re.I,
+)
+_SHORTHAND = {
+    "abt": "about", "govt": "government", "wat": "what", "wut": "what", "ppl": "people", "u": "you", "ur": "your",
+    "r": "are", "bc": "because", "b4": "before", "yr": "year", "yrs": "years", "tmrw": "tomorrow", "2day": "today",
+    "mgr": "manager", "prez": "president", "dept": "department", "intl": "international", "approx": "approximately",
+    "pls": "please", "plz": "please", "w/": "with", "w/o": "without",
+}
+_SHORT = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])")
+
+
+def plain_question(question: str) -> str:
+    """The question without a greeting or address before it, and with chat shorthand written out
+    ("hey bot, wat happened to yukos" -> "what happened to yukos"); what is searched, not what is shown."""
+    rest = _ADDRESS.sub("", question, count=1).strip()
+    rest = _SHORT.sub(lambda m: _SHORTHAND[m.group(0)], rest or question)
+    return rest
 
 
 def check_question(question: str | bytes, settings: Settings) -> str:

@@ -38,6 +38,7 @@ import numpy as np
 
 from retrieval.answering import describe, kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
+from retrieval.answering.question import plain_question
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
 from retrieval.text import content_terms, restore_case, strip_citations, tokenize, uncased
@@ -218,6 +219,9 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
+        # As a reader types in chat: a greeting or shorthand is no part of what is asked, and a
+        # question typed without capitals takes the corpus's.
+        question, asked = plain_question(question), plain_question(asked) if asked else asked
         if uncased(question) or uncased(asked):
             question, asked = self._cased(question, asked, filters)
         # Who holds a role, who or what someone is (`roles.py`, `describe.py`): the reader's own words name the subject,

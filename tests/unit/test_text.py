@@ -6,7 +6,16 @@ import re
 
 import pytest
 
-from retrieval.text import MARKER, cited_numbers, content_terms, numbers_in, restore_case, strip_citations, tokenize, uncased
+from retrieval.text import (
+    MARKER,
+    cited_numbers,
+    content_terms,
+    numbers_in,
+    restore_case,
+    strip_citations,
+    tokenize,
+    uncased,
+)
 
 
 def test_tokenize_drops_stopwords_and_plurals():

@@ -46,7 +46,8 @@ def test_seed_question_paraphrases_cite_the_88_sentence(request, corpus, questio
 
 @pytest.mark.parametrize(
     "question",
-    ["What happened?", "Tell me more", "Any news?", "What's going on?", "what is the latest", "And then?"],
+    ["What happened?", "Tell me more", "Any news?", "What's going on?", "what is the latest", "And then?",
+     "hey bot, what happened?"],
 )
 def test_vague_questions_ask_for_a_topic(seed_engine, question):
     assert is_vague(question)
@@ -138,6 +139,33 @@ def test_follow_up_on_its_story_is_judged_by_the_readers_own_words(seed_engine, 
 def test_role_questions_name_the_holder(news_engine, question, holder):
     ans = news_engine.ask(question)
     assert not ans.abstained and holder in ans.citations[0].quote, (question, ans.answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "plain"),
+    [("hey bot, who is the manager of arsenal", "who is the manager of arsenal"),
+     ("@newsbot who manages arsenal", "who manages arsenal"),
+     ("Hi! Can you tell me who leads the Lib Dems?", "who leads the Lib Dems?"),
+     ("what did blair say abt the election", "what did blair say about the election"),
+     ("wat happened to yukos", "what happened to yukos"),
+     ("How many ppl r there w/ him?", "How many people are there with him?"),
+     # Capitals are no shorthand ("BC", "U2"), nor is a word holding one ("bcc").
+     ("Who won in BC?", "Who won in BC?"), ("What did U2 do in bcc?", "What did U2 do in bcc?")],
+)
+def test_greetings_and_chat_shorthand_are_not_searched(question, plain):
+    from retrieval.answering.question import plain_question
+
+    assert plain_question(question) == plain
+    assert plain_question("hey") == "hey"  # nothing left: the question as typed (then "too vague")
+
+
+@pytest.mark.parametrize(
+    ("question", "holder"), [("hey bot, who is arsenal's manager", "Wenger"), ("@newsbot who leads the lib dems?", "Charles Kennedy")]
+)
+def test_a_question_typed_as_in_chat_is_answered_as_typed_plainly(news_engine, question, holder):
+    ans = news_engine.ask(question)
+    assert not ans.abstained and holder in ans.citations[0].quote, (question, ans.answer)
+    assert ans.question == question  # the reader's words are shown as typed
 
 
 @pytest.mark.parametrize(
