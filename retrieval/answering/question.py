@@ -44,13 +44,15 @@ _SHORTHAND = {
     "mgr": "manager", "prez": "president", "dept": "department", "intl": "international", "approx": "approximately",
     "pls": "please", "plz": "please", "w/": "with", "w/o": "without",
 }
+_BRACKET = re.compile(r"(?<!\s)\s*[()]+\s*")  # "Arsenal (football club)?" -> "Arsenal football club?"
+_BEFORE_STOP = re.compile(r"(?<!\s)\s+(?=[?.!,;:])")  # a run read from its first space: no retries
 _SHORT = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])")
 
 
 def plain_question(question: str) -> str:
-    """The question without a greeting or address before it, and with chat shorthand written out
-    ("hey bot, wat happened to yukos" -> "what happened to yukos"); what is searched, not what is shown."""
-    rest = _ADDRESS.sub("", question, count=1).strip()
+    """The question without a greeting or address before it, brackets or chat shorthand ("hey bot,
+    wat happened to yukos" -> "what happened to yukos"); what is searched, not what is shown."""
+    rest = _ADDRESS.sub("", _BEFORE_STOP.sub("", _BRACKET.sub(" ", question)).strip(), count=1)
     rest = _SHORT.sub(lambda m: _SHORTHAND[m.group(0)], rest or question)
     return rest
 

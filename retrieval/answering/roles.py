@@ -109,6 +109,7 @@ _MORE_THAN_AN_ORG = re.compile(
     r"\d|\b(?:in|on|at|during|since|before|after|when|while|with|by|from|against|over|under|until|who|that|which|"
     r"whose|where|if|than|as)\b", re.I
 )
+_SUFFIX = re.compile(r"(?<!\s)\s+(?:A?F\.?C\.?|plc|inc\.?|ltd\.?|corp\.?|llc|gmbh|football\s+club)$", re.I)
 _NOT_ORG = frozenset("he she it they him her them you i we this that there who what a an".split())
 
 
@@ -155,6 +156,7 @@ def asked_role(question: str) -> RoleQuestion | None:
             role, words = _BY_NOUN[m.group("title").casefold()]
             return RoleQuestion(role=role, words=words, org="")
         org = _POSSESSIVE.sub("", _CURRENT.sub("", _NOW_AT_END.sub("", m.group("org")))).strip(" ,'’")
+        org = _SUFFIX.sub("", org) or org  # "Arsenal FC" is "Arsenal": news rarely writes the suffix
         if not _terms(org) or org.casefold() in _NOT_ORG or _MORE_THAN_AN_ORG.search(org):
             continue  # "Who led Russia in the 1960s?" asks about a time, not who holds the role
         if "verb" in m.groupdict() and m.group("verb") is not None:

@@ -341,3 +341,10 @@ def test_a_former_holder_or_another_organisations_role_is_not_the_role():
     assert not roles.states_role("Venezuelan president Hugo Chavez offered China access.", asked, china)
     assert not roles.states_role("The former president spoke in China.", asked, china)
     assert not roles.states_role("The ex-president of Bank of China was jailed.", asked, china)
+
+
+@pytest.mark.parametrize("question", ["Who is the manager of Arsenal FC?", "Who manages Arsenal football club?",
+                                      "Who is Arsenal F.C.'s manager?"])
+def test_a_club_or_company_suffix_is_no_part_of_the_organisation(question):
+    assert asked_role(question).org == "Arsenal"
+    assert asked_role("Who is the chief executive of BP plc?").org == "BP"
