@@ -160,6 +160,22 @@ def test_greetings_and_chat_shorthand_are_not_searched(question, plain):
     assert plain_question("hey") == "hey"  # nothing left: the question as typed (then "too vague")
 
 
+def test_the_chat_readers_read_messy_input_in_one_pass():
+    # 50 KB runs of spaces, brackets, capitals and words: what they find (each pattern reads a
+    # run from its first character; see benchmarks/messy_patterns.py for why that matters).
+    from retrieval.answering import kinds
+    from retrieval.answering.question import plain_question
+    from retrieval.text import restore_case
+
+    assert plain_question("who " + " " * 50_000 + "?") == "who?"
+    assert plain_question("(" * 50_000 + "who") == "who"
+    assert plain_question("hey " * 10_000 + "who leads") == "who leads"
+    assert kinds.says_what_will_happen("said " * 10_000 + "it will") is False
+    assert kinds.says_what_will_happen("x " * 25_000 + "will") is True
+    assert kinds.asks_what_happened("a" * 50_000 + "ed") and not kinds.asks_what_happened("is " + "a" * 50_000)
+    assert restore_case("who is arsenal", ["Arsenal " * 10_000]) == "who is Arsenal"
+
+
 @pytest.mark.parametrize(
     ("question", "holder"), [("hey bot, who is arsenal's manager", "Wenger"), ("@newsbot who leads the lib dems?", "Charles Kennedy")]
 )
