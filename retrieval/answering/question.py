@@ -34,7 +34,8 @@ def is_vague(question: str) -> bool:
 # found nothing or the wrong story ("hey bot, who is the manager of arsenal" was declined).
 _ADDRESS = re.compile(
     r"^(?:\s*(?:(?:hey|hi|hello|yo|ok|okay|so|um+|please|pls|plz)\b|@?(?:news)?bot\b|(?:can|could|would|will) you "
-    r"(?:please |pls )?(?:tell me|let me know|say|find out)\b|do you know\b|i (?:want|would like|'d like) to know\b)"
+    r"(?:please |pls )?(?:tell me|let me know|say|find out)\b|do you know\b|i (?:want|would like|'d like) to know\b|"
+    r"(?:according to|in|from) (?:the |your )?(?:news|articles?|stories|story|reports?|papers?|coverage)\b)"
     r"[\s,!.:;-]*)+",
     re.I,
 )
@@ -44,6 +45,11 @@ _SHORTHAND = {
     "mgr": "manager", "prez": "president", "dept": "department", "intl": "international", "approx": "approximately",
     "pls": "please", "plz": "please", "w/": "with", "w/o": "without",
 }
+# ... and after it: "How much did Glazer offer, according to the articles?"
+_SOURCE_AFTER = re.compile(
+    r"(?:,\s*|(?<![\s,])\s+)(?:according to|in|from) (?:the |your )?(?:news|articles?|stories|story|reports?|papers?|coverage)(?=\s*[?.!]*$)",
+    re.I,
+)
 _BRACKET = re.compile(r"(?<!\s)\s*[()]+\s*")  # "Arsenal (football club)?" -> "Arsenal football club?"
 _BEFORE_STOP = re.compile(r"(?<!\s)\s+(?=[?.!,;:])")  # a run read from its first space: no retries
 _SHORT = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])")
@@ -53,6 +59,7 @@ def plain_question(question: str) -> str:
     """The question without a greeting or address before it, brackets or chat shorthand ("hey bot,
     wat happened to yukos" -> "what happened to yukos"); what is searched, not what is shown."""
     rest = _ADDRESS.sub("", _BEFORE_STOP.sub("", _BRACKET.sub(" ", question)).strip(), count=1)
+    rest = _SOURCE_AFTER.sub("", rest, count=1)
     rest = _SHORT.sub(lambda m: _SHORTHAND[m.group(0)], rest or question)
     return rest
 

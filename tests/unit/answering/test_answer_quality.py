@@ -150,6 +150,8 @@ def test_role_questions_name_the_holder(news_engine, question, holder):
      ("wat happened to yukos", "what happened to yukos"),
      ("How many ppl r there w/ him?", "How many people are there with him?"),
      ("Who manages Arsenal (football club)?", "Who manages Arsenal football club?"),
+     ("In the news, who is the Lib Dem leader?", "who is the Lib Dem leader?"),
+     ("How much did Glazer offer, according to the articles?", "How much did Glazer offer?"),
      # Capitals are no shorthand ("BC", "U2"), nor is a word holding one ("bcc").
      ("Who won in BC?", "Who won in BC?"), ("What did U2 do in bcc?", "What did U2 do in bcc?")],
 )
