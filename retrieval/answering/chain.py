@@ -32,7 +32,7 @@ from retrieval.answering.citations import (
     split_answer_sentences,
 )
 from retrieval.answering.condense import condense_question
-from retrieval.answering.question import TOO_VAGUE, check_history, check_question, is_vague
+from retrieval.answering.question import TOO_VAGUE, check_history, check_question, is_vague, plain_question
 from retrieval.answering.rerank import load_model
 from retrieval.indexing.sentences import MAX_SENTENCE_CHARS
 from retrieval.settings import Settings
@@ -180,19 +180,20 @@ class AnswerPipeline:
         )
 
     def _condense(self, turn: _Turn) -> _Turn:
-        turn.standalone = turn.question
+        asked = plain_question(turn.question)  # "Thanks! And who replaced him?" is a follow-up
+        turn.standalone = asked
         if not turn.history:
             return turn
         rewritten = ""
         if self.llm is not None:
             try:
-                rewritten = self.llm.condense(turn.question, turn.history)
+                rewritten = self.llm.condense(asked, turn.history)
             except AnswererUnavailable as exc:
                 turn.llm_down = fallback_note(exc)  # don't wait for a dead server twice
-        if rewritten and self._plausible_rewrite(turn.question, rewritten):
+        if rewritten and self._plausible_rewrite(asked, rewritten):
             turn.standalone = rewritten
         else:
-            turn.standalone = condense_question(turn.question, turn.history) or turn.question
+            turn.standalone = condense_question(asked, turn.history) or asked
         return turn
 
     def _plausible_rewrite(self, question: str, rewritten: str) -> bool:

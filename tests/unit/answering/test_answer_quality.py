@@ -118,6 +118,11 @@ def test_follow_up_on_its_story_is_judged_by_the_readers_own_words(seed_engine, 
     ans = seed_engine.ask("And how many remain in jail?", history=[(first.question, first.answer)])
     assert judged == ["And how many remain in jail?"]
     assert "900" in ans.citations[0].quote
+    # Thanks first, the same follow-up: read without the thanks, shown as typed.
+    judged.clear()
+    ans = seed_engine.ask("Thanks! And how many remain in jail?", history=[(first.question, first.answer)])
+    assert judged == ["And how many remain in jail?"] and ans.question == "Thanks! And how many remain in jail?"
+    assert "900" in ans.citations[0].quote
 
 
 # The "Who leads the Liberal Democrats?" (answered with polls and a Tory's seat before):
@@ -151,6 +156,7 @@ def test_role_questions_name_the_holder(news_engine, question, holder):
      ("How many ppl r there w/ him?", "How many people are there with him?"),
      ("Who manages Arsenal (football club)?", "Who manages Arsenal football club?"),
      ("In the news, who is the Lib Dem leader?", "who is the Lib Dem leader?"),
+     ("Thanks! And who replaced him?", "And who replaced him?"), ("Great Britain's PM?", "Great Britain's PM?"),
      ("How much did Glazer offer, according to the articles?", "How much did Glazer offer?"),
      # Capitals are no shorthand ("BC", "U2"), nor is a word holding one ("bcc").
      ("Who won in BC?", "Who won in BC?"), ("What did U2 do in bcc?", "What did U2 do in bcc?")],
