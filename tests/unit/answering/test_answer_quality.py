@@ -262,39 +262,45 @@ def test_sentences_saying_what_will_happen(text, future):
     assert kinds.says_what_will_happen(text) is future
 
 
-def test_a_question_about_what_happened_is_not_answered_by_what_will(tmp_path, settings):
-    # The dev set's "When did the Airbus A380 superjumbo make its maiden flight?" was answered with
-    # "Due to enter service in 2006, the A380 will replace the Boeing 747": the flight is to come.
-    plans = {"title": "Airbus unveils A380 superjumbo",
-             "text": "Airbus has unveiled the A380, the world's biggest passenger jet. The A380 will make its maiden "
-                     "flight in April, and is due to enter service in 2006. The superjumbo cost 10bn euros to build."}
-    engine = engine_over(tmp_path / "corpus", settings, [plans])
-    ans = engine.ask("When did the A380 superjumbo make its maiden flight?")
+# Each filter after ranking: a question the near story does not answer is declined, and answered
+# once a story that does is added.
+# - The "Who won the 2004 Super Bowl?" over seeds + BBC was answered from the stories about
+#   its half-time show: they are about the event and never say who won.
+# - The dev set's "When did the Airbus A380 superjumbo make its maiden flight?" was answered with
+#   "Due to enter service in 2006, the A380 will replace the Boeing 747": the flight is to come.
+#   Asked about what is to come, the same sentence answers.
+@pytest.mark.parametrize(
+    ("question", "near", "answering", "quote", "also_answered"),
+    [
+        ("Who won the 2004 Super Bowl?",
+         {"title": "Alicia Keys to open US Super Bowl",
+          "text": "Alicia Keys will open the Super Bowl in Florida on 6 February. Twenty CBS-owned TV stations "
+                  "were fined $550,000 after complaints about the 2004 Super Bowl half-time show. Sir Paul "
+                  "McCartney will provide the half-time entertainment."},
+         {"title": "Patriots edge Panthers",
+          "text": "The New England Patriots beat the Carolina Panthers 32-29 to win the 2004 Super Bowl in Houston. "
+                  "Adam Vinatieri kicked the winning field goal with four seconds left."},
+         "Patriots beat the Carolina Panthers", None),
+        ("When did the A380 superjumbo make its maiden flight?",
+         {"title": "Airbus unveils A380 superjumbo",
+          "text": "Airbus has unveiled the A380, the world's biggest passenger jet. The A380 will make its maiden "
+                  "flight in April, and is due to enter service in 2006. The superjumbo cost 10bn euros to build."},
+         {"title": "A380 superjumbo completes maiden flight",
+          "text": "The A380 made its maiden flight on 27 April, taking off from Toulouse. The flight lasted nearly "
+                  "four hours."},
+         "made its maiden flight on 27 April",
+         ("When will the A380 superjumbo make its maiden flight?", "maiden flight in April")),
+    ],
+)
+def test_a_filtered_question_is_declined_until_a_story_answers_it(
+    tmp_path, settings, question, near, answering, quote, also_answered
+):
+    engine = engine_over(tmp_path / "corpus", settings, [near])
+    ans = engine.ask(question)
     assert ans.abstained and ans.answer == NO_ANSWER
-    # Asked about what is to come, the same sentence answers.
-    ans = engine.ask("When will the A380 superjumbo make its maiden flight?")
-    assert not ans.abstained and "maiden flight in April" in ans.citations[0].quote
-    engine_over(tmp_path / "corpus", settings, [{
-        "title": "A380 superjumbo completes maiden flight",
-        "text": "The A380 made its maiden flight on 27 April, taking off from Toulouse. The flight lasted nearly "
-                "four hours."}], engine)
-    ans = engine.ask("When did the A380 superjumbo make its maiden flight?")
-    assert not ans.abstained and "made its maiden flight on 27 April" in ans.citations[0].quote
-
-
-def test_who_won_is_answered_only_by_a_sentence_saying_who_won(tmp_path, settings):
-    # The "Who won the 2004 Super Bowl?" over seeds + BBC was answered from the stories
-    # about its half-time show: they are about the event and never say who won.
-    show = {"title": "Alicia Keys to open US Super Bowl",
-            "text": "Alicia Keys will open the Super Bowl in Florida on 6 February. Twenty CBS-owned TV stations "
-                    "were fined $550,000 after complaints about the 2004 Super Bowl half-time show. Sir Paul "
-                    "McCartney will provide the half-time entertainment."}
-    engine = engine_over(tmp_path / "corpus", settings, [show])
-    ans = engine.ask("Who won the 2004 Super Bowl?")
-    assert ans.abstained and ans.answer == NO_ANSWER
-    engine_over(tmp_path / "corpus", settings, [{
-        "title": "Patriots edge Panthers",
-        "text": "The New England Patriots beat the Carolina Panthers 32-29 to win the 2004 Super Bowl in Houston. "
-                "Adam Vinatieri kicked the winning field goal with four seconds left."}], engine)
-    ans = engine.ask("Who won the 2004 Super Bowl?")
-    assert not ans.abstained and "Patriots beat the Carolina Panthers" in ans.citations[0].quote
+    if also_answered:
+        ans = engine.ask(also_answered[0])
+        assert not ans.abstained and also_answered[1] in ans.citations[0].quote
+    engine_over(tmp_path / "corpus", settings, [answering], engine)
+    ans = engine.ask(question)
+    assert not ans.abstained and quote in ans.citations[0].quote
