@@ -33,8 +33,8 @@ def is_vague(question: str) -> bool:
 # and shorthand inside it, typed in lower case ("abt", "govt", "ppl"). Searching with these words
 # found nothing or the wrong story ("hey bot, who is the manager of arsenal" was declined).
 _ADDRESS = re.compile(
-    r"^(?:\s*(?:(?:hey|hi|hello|yo|ok|okay|so|um+|please|pls|plz)\b|(?:thanks|thank you|thx|cheers|great|cool|nice)\s*[,!.]|@?(?:news)?bot\b|(?:can|could|would|will) you "
-    r"(?:please |pls )?(?:tell me|let me know|say|find out)\b|do you know\b|i (?:want|would like|'d like) to know\b|"
+    r"^(?:\s*(?:(?:hey|hi|hello|yo|ok|okay|so|um+|please|pls|plz)\b|(?:thanks|thank you|thx|cheers|great|cool|nice)\s*[,!.]|"
+    r"@?(?:news)?bot\b|(?:can|could|would|will) you (?:please |pls )?(?:tell me|let me know|say|find out)\b|do you know\b|i (?:want|would like|'d like) to know\b|"
     r"(?:according to|in|from) (?:the |your )?(?:news|articles?|stories|story|reports?|papers?|coverage)\b)"
     r"[\s,!.:;-]*)+",
     re.I,

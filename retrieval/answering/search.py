@@ -219,8 +219,9 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
-        # As a reader types in chat: a greeting or shorthand is no part of what is asked, and a
-        # question typed without capitals takes the corpus's.
+        # As a reader types in chat: a greeting or shorthand is no part of what is asked (the chain
+        # condenses the plain question already; callers of this method may not), and a question
+        # typed without capitals takes the corpus's.
         question, asked = plain_question(question), plain_question(asked) if asked else asked
         if uncased(question) or uncased(asked):
             question, asked = self._cased(question, asked, filters)
