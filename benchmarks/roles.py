@@ -48,6 +48,7 @@ QUESTIONS = [  # (question, surname of the holder the BBC set names; "" = none d
     ("Who is the home secretary?", "Clarke"),
     ("Who is the mayor of London?", "Livingstone"),
     ("Who replaced David Blunkett as home secretary?", "Clarke"),
+    ("Who replaced David Blunkett?", "Clarke"),  # the role news gives him, then its holder
     ("Who took over from Iain Duncan Smith as Tory leader?", "Howard"),
     ("Who is the boss of BP?", "Browne"),
     ("Who is the US president?", "Bush"),

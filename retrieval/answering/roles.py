@@ -140,6 +140,20 @@ _REPLACED = re.compile(
 )
 
 
+# "Who replaced David Blunkett?" names the person and not the role: the role is the one news most
+# often gives him ("Home Secretary David Blunkett"; see `search.Searcher._role_of`).
+_REPLACED_WHOM = re.compile(
+    r"^\s*who\s+(?:has\s+|will\s+|is\s+to\s+)?(?:replaced?|replacing|succeeded|succeeds?|succeeding|took\s+over\s+from|"
+    r"takes\s+over\s+from|take\s+over\s+from)\s+(?P<old>" + r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3})\s*[?.!]*\s*$",
+)
+
+
+def replaced_whom(question: str) -> str:
+    """The person a "Who replaced X?" question names without a role ("" for any other question)."""
+    m = _REPLACED_WHOM.match(question[:1].lower() + question[1:])
+    return clean_name(m.group("old")) if m else ""
+
+
 def asked_role(question: str) -> RoleQuestion | None:
     """The role and organisation a "Who leads X? / Who is the manager of X?" question asks about
     ("Who replaced X as home secretary?": the role, held by someone other than X)."""

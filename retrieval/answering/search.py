@@ -229,6 +229,8 @@ class Searcher:
         # so a follow-up like "And who manages Arsenal?" is read without the conversation's.
         own = roles.own_words(asked or question)
         role = roles.asked_role(own)
+        if role is None and (old := roles.replaced_whom(own)):
+            role = self._role_of(old, filters)
         if role is not None and (named := self._role_holders(role, k, filters)):
             return named
         if role is not None and role.also and (named := self._role_holders(replace(role, words=role.also), k, filters)):
@@ -286,6 +288,19 @@ class Searcher:
         sources = [lex.text(int(r)) for r in cand.rows]
         sources += [lex.article(a).title for a in dict.fromkeys(lex.article_of(cand.rows).tolist())]
         return restore_case(question, sources), restore_case(asked, sources)
+
+    def _role_of(self, name: str, filters: SearchFilters | None) -> roles.RoleQuestion | None:
+        """The role news most often gives a person ("Home Secretary David Blunkett"), as the question
+        "who holds it instead of them" (None when no sentence describes them by a role)."""
+        lex = self.lexical()
+        rows, _ = lex.top(tokenize(name), roles.POOL, filters)
+        lex.load(rows)
+        found = Counter()
+        for r in rows.tolist():
+            for description in describe.descriptions(lex.text(r), name):
+                if asked := roles.asked_role(f"Who is the {description}?"):
+                    found[asked] += 1
+        return replace(found.most_common(1)[0][0], instead_of=name) if found else None
 
     def _role_holders(self, asked: roles.RoleQuestion, k: int, filters: SearchFilters | None) -> list[Hit]:
         """"Who leads X?": the sentences naming the holder of the role (`roles.py`), one per story,

@@ -348,3 +348,28 @@ def test_a_former_holder_or_another_organisations_role_is_not_the_role():
 def test_a_club_or_company_suffix_is_no_part_of_the_organisation(question):
     assert asked_role(question).org == "Arsenal"
     assert asked_role("Who is the chief executive of BP plc?").org == "BP"
+
+
+@pytest.mark.parametrize(
+    ("question", "old"),
+    [("Who replaced David Blunkett?", "David Blunkett"), ("who succeeded Blunkett", "Blunkett"),
+     ("Who took over from Greg Dyke?", "Greg Dyke"), ("Who replaced David Blunkett as home secretary?", ""),
+     ("Who replaced the goalkeeper?", "")],
+)
+def test_who_replaced_someone_without_the_role(question, old):
+    assert roles.replaced_whom(question) == old
+
+
+def test_who_replaced_someone_is_asked_of_the_role_news_gives_them(tmp_path, settings):
+    # "Who replaced David Blunkett?" quoted "Lucy was replaced by her half-sister, Sadie": the
+    # question names no role, so the ranker took the sentence with "replaced" in it.
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Blunkett resigns over nanny visa",
+         "text": "Home Secretary David Blunkett has resigned. Home Secretary David Blunkett said he had done "
+                 "nothing wrong. His guide dog Lucy was replaced by her half-sister, Sadie, in 2003."},
+        {"title": "Clarke sets out plans",
+         "text": "Home Secretary Charles Clarke has set out new plans for identity cards. The plans were "
+                 "welcomed by police chiefs."},
+    ])
+    ans = engine.ask("Who replaced David Blunkett?")
+    assert not ans.abstained and "Home Secretary Charles Clarke" in ans.citations[0].quote, ans.answer
