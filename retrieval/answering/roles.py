@@ -148,10 +148,31 @@ _REPLACED_WHOM = re.compile(
 )
 
 
-def replaced_whom(question: str) -> str:
-    """The person a "Who replaced X?" question names without a role ("" for any other question)."""
+def replaced_whom(question: str, standalone: str = "") -> str:
+    """The person a "Who replaced X?" question names without a role ("" for any other question). A
+    follow-up's "Who replaced him?" names the one its `standalone` rewrite carries over
+    ("... (David Blunkett)")."""
+    question = _PRONOUN_AT_END.sub(lambda m: _carried_name(standalone) or m.group(0), question)
     m = _REPLACED_WHOM.match(question[:1].lower() + question[1:])
     return clean_name(m.group("old")) if m else ""
+
+
+_ROLE_WORDS = frozenset(w for noun in _BY_NOUN for w in noun.split())
+_PRONOUN_AT_END = re.compile(r"\b(?:him|her)(?=\s*[?.!]*\s*$)")
+
+
+def _carried_name(standalone: str) -> str:
+    """The longest name in the words a follow-up's rewrite adds in brackets ("... (Blunkett Home
+    Secretary David Blunkett)" -> "David Blunkett"): a role's words are no part of a name."""
+    added = standalone.rpartition("(")[2].rstrip(") ") if standalone.rstrip().endswith(")") else ""
+    runs, run = [], []
+    for word in added.split() + [""]:
+        if word[:1].isupper() and word.casefold() not in _ROLE_WORDS:
+            run.append(word)
+        else:
+            runs.append(" ".join(run))
+            run = []
+    return max(runs, key=lambda r: len(r.split()), default="")
 
 
 def asked_role(question: str) -> RoleQuestion | None:

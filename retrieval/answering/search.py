@@ -222,6 +222,7 @@ class Searcher:
         # As a reader types in chat: a greeting or shorthand is no part of what is asked (the chain
         # condenses the plain question already; callers of this method may not), and a question
         # typed without capitals takes the corpus's.
+        rewrite = question  # a follow-up's rewrite, its carried-over subject in brackets
         question, asked = plain_question(question), plain_question(asked) if asked else asked
         if uncased(question) or uncased(asked):
             question, asked = self._cased(question, asked, filters)
@@ -229,7 +230,7 @@ class Searcher:
         # so a follow-up like "And who manages Arsenal?" is read without the conversation's.
         own = roles.own_words(asked or question)
         role = roles.asked_role(own)
-        if role is None and (old := roles.replaced_whom(own)):
+        if role is None and (old := roles.replaced_whom(own, rewrite)):
             role = self._role_of(old, filters)
         if role is not None and (named := self._role_holders(role, k, filters)):
             return named

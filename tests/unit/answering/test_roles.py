@@ -358,6 +358,9 @@ def test_a_club_or_company_suffix_is_no_part_of_the_organisation(question):
 )
 def test_who_replaced_someone_without_the_role(question, old):
     assert roles.replaced_whom(question) == old
+    # A follow-up's pronoun is the name its rewrite carries over.
+    assert roles.replaced_whom("who replaced him?", "who replaced him? (David Blunkett)") == "David Blunkett"
+    assert roles.replaced_whom("who replaced him?") == ""
 
 
 def test_who_replaced_someone_is_asked_of_the_role_news_gives_them(tmp_path, settings):
@@ -373,3 +376,5 @@ def test_who_replaced_someone_is_asked_of_the_role_news_gives_them(tmp_path, set
     ])
     ans = engine.ask("Who replaced David Blunkett?")
     assert not ans.abstained and "Home Secretary Charles Clarke" in ans.citations[0].quote, ans.answer
+    follow = engine.ask("And who replaced him?", history=[("Why did Blunkett resign?", "Home Secretary David Blunkett has resigned [1].")])
+    assert not follow.abstained and "Home Secretary Charles Clarke" in follow.citations[0].quote, follow.answer
