@@ -293,14 +293,8 @@ class Searcher:
     def _role_of(self, name: str, filters: SearchFilters | None) -> roles.RoleQuestion | None:
         """The role news most often gives a person ("Home Secretary David Blunkett"), as the question
         "who holds it instead of them" (None when no sentence describes them by a role)."""
-        lex = self.lexical()
-        rows, _ = lex.top(tokenize(name), roles.POOL, filters)
-        lex.load(rows)
-        found = Counter()
-        for r in rows.tolist():
-            for description in describe.descriptions(lex.text(r), name):
-                if asked := roles.asked_role(f"Who is the {description}?"):
-                    found[asked] += 1
+        _, described = self._descriptions(name, describe.descriptions, filters)
+        found = Counter(asked for _, d in described if (asked := roles.asked_role(f"Who is the {d}?")))
         return replace(found.most_common(1)[0][0], instead_of=name) if found else None
 
     def _role_holders(self, asked: roles.RoleQuestion, k: int, filters: SearchFilters | None) -> list[Hit]:
@@ -325,12 +319,19 @@ class Searcher:
         Charles Kennedy..."), the description news gives most often first; [] when none gives one.
         `reader(text, name)` reads them: what someone is, the club they play for, or what an
         organisation or a thing is ("What is Yukos?": "Russian oil firm Yukos")."""
+        lex, described = self._descriptions(name, reader, filters)
+        found = [(r, describe.key(d)) for r, d in described]
+        counts = Counter(d for _, d in found)
+        return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, describe.DESCRIBED))
+
+    def _descriptions(
+        self, name: str, reader: Callable[[str, str], list[str]], filters: SearchFilters | None
+    ) -> tuple[LexicalIndex, list[tuple[int, str]]]:
+        """(row, description) for each description `reader` finds of `name` in the sentences naming it."""
         lex = self.lexical()
         rows, _ = lex.top(tokenize(name), roles.POOL, filters)
         lex.load(rows)
-        found = [(r, describe.key(d)) for r in rows.tolist() for d in reader(lex.text(r), name)]
-        counts = Counter(d for _, d in found)
-        return self._one_per_story(lex, [(r, -counts[d]) for r, d in found], min(k, describe.DESCRIBED))
+        return lex, [(r, d) for r in rows.tolist() for d in reader(lex.text(r), name)]
 
     def _one_per_story(self, lex: LexicalIndex, ranked: list[tuple[int, int]], n: int) -> list[Hit]:
         """Hits for n stories from (row, rank) pairs (lower rank = better): each story by its best-ranked,
