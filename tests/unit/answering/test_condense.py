@@ -45,6 +45,24 @@ def test_the_abstention_answer_adds_no_names():
     assert "Caracas" in out and "articles" not in out.split("(", 1)[1]
 
 
+def test_the_earlier_questions_topic_words_come_with_its_names_and_names_come_once():
+    history = [
+        ("Who issued the guidance to householders in England and Wales on burglars?", "The Crown Prosecution Service."),
+    ]
+    out = condense_question("What does it say counts as going too far?", history)
+    carried = out.split("(", 1)[1]
+    assert "England Wales" in carried and "issued guidance" in carried  # not the names alone
+    history = [("Why did the US object to the World Trade Organisation talks?", "It did not say.")]
+    carried = condense_question("Why did they object?", history).split("(", 1)[1]
+    assert carried.count("World Trade Organisation") == 1 and "talks" in carried
+
+
+def test_a_contraction_is_no_topic_word():
+    history = [("What's the name of the system volunteers are building?", "They call it ARC.")]
+    carried = condense_question("What can it do?", history).split("(", 1)[1]
+    assert "What" not in carried and "name" in carried
+
+
 def test_follow_up_detection():
     assert is_follow_up("and the US?")
     assert is_follow_up("What did they say?")
