@@ -223,3 +223,21 @@ def says_what_will_happen(text: str) -> bool:
     and not as what someone said or expects."""
     found = _SAYS_FUTURE.search(text)
     return found is not None and not _REPORTS.search(text, 0, found.start())
+
+
+# A team sheet ("J Robinson (capt); M Cueto, J Noon, O Barkley, J Lewsey; C Hodgson...") is stored as
+# a sentence and shares a match preview's names, but reads as no answer, except to a question
+# about the team itself ("Who is in the England side?").
+_LISTED_PLAYER = re.compile(r"(?:^|[,;:.]\s*)(?:[A-Z]{1,2}\.?|[A-Z][a-z]+)\s+[A-Z][\w'’-]+(?:\s+\(\w+\))?(?=\s*[,;.]|\s*$)")
+_ASKS_TEAM = re.compile(r"\b(?:team|teams|squad|squads|line-?ups?|side|sides|XV|starting|bench|replacements|named|picked|selected)\b", re.I)
+LISTED_NAMES = 5  # this many "Initial Surname" items, separated by commas or semicolons, make a team sheet
+
+
+def is_team_sheet(text: str) -> bool:
+    """True for a list of players' names ("G Murphy; S Horgan, B O'Driscoll (capt), K Maggs, T Bowe...")."""
+    return len(_LISTED_PLAYER.findall(text)) >= LISTED_NAMES and len(_LISTED_PLAYER.sub("", text).split()) <= 3
+
+
+def asks_about_a_team(question: str) -> bool:
+    """True when a team sheet may answer: the question asks who is in a team or squad."""
+    return bool(_ASKS_TEAM.search(question))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from retrieval.answering import kinds
 from retrieval.answering.answerers.base import NO_ANSWER
 from retrieval.answering.question import TOO_VAGUE, is_vague
 from tests.helpers import engine_over
@@ -304,3 +305,34 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
     engine_over(tmp_path / "corpus", settings, [answering], engine)
     ans = engine.ask(question)
     assert not ans.abstained and quote in ans.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("text", "sheet"),
+    [("J Robinson (capt); M Cueto, J Noon, O Barkley, J Lewsey; C Hodgson, H Ellis; G Rowntree.", True),
+     ("R Russell, B Douglas, N Hines, J Dunbar, M Blair, G Ross, B Hinshelwood.", True),
+     ("Wales: G Thomas (capt); H Luscombe, T Shanklin, G Henson, S Williams; S Jones, D Peel", True),
+     ("Tony Blair, Gordon Brown, John Prescott, Jack Straw and Charles Clarke met on Monday.", False),
+     ("They have two world class game-breakers in Josh Lewsey and Jason Robinson.", False)],
+)
+def test_team_sheets(text, sheet):
+    assert kinds.is_team_sheet(text) is sheet
+
+
+# A match preview's team sheet shares every name a question about the match uses; it answers a
+# question about the team, and nothing else (the dev set's "Which England players did O'Connell
+# single out...?" was led by England's team sheet).
+def test_a_team_sheet_answers_only_a_question_about_the_team(tmp_path, settings):
+    story = {
+        "title": "Preview: Ireland v England",
+        "text": "Ireland lock Paul O'Connell says England have two world class game-breakers in Josh Lewsey and "
+                "Jason Robinson. Ireland face England in Dublin on Sunday. "
+                "England: J Robinson (capt); M Cueto, J Noon, O Barkley, J Lewsey; C Hodgson, H Ellis; "
+                "G Rowntree, S Thompson, M Stevens.",
+    }
+    engine = engine_over(tmp_path / "corpus", settings, [story])
+    ans = engine.ask("Which England players did Paul O'Connell single out, J Robinson or J Lewsey?")
+    assert all(not kinds.is_team_sheet(c.quote) for c in ans.citations), ans.answer
+    ans = engine.ask("Who is in the England team to face Ireland, J Robinson and J Lewsey?")
+    assert not ans.abstained and any(kinds.is_team_sheet(c.quote) for c in ans.citations), ans.answer
+
