@@ -264,7 +264,8 @@ class Searcher:
         # Sentences that cannot answer the question, however close: only a sentence naming the role
         # answers "Who runs Google?" (no pattern named the holder), only one saying who won "Who
         # won...?"; what will or could happen does not answer what happened; a team sheet answers only
-        # a question about the team.
+        # a question about the team; and a question asking for a day, a sum, a share, a duration, an
+        # age or a year is answered only by a sentence giving one.
         checks: list[Callable[[int], bool]] = []
         if role is not None and roles.names_an_organisation(role):
             checks.append(lambda r: roles.states_role(lex.text(r), role, partial(lex.article_terms, lex.article_of(r))))
@@ -274,6 +275,8 @@ class Searcher:
             checks.append(lambda r: not kinds.says_what_will_happen(lex.text(r)))
         if not kinds.asks_about_a_team(question):  # a team sheet is no answer to anything else
             checks.append(lambda r: not kinds.is_team_sheet(lex.text(r)))
+        if kinds.asks_value(asked or question):
+            checks.append(lambda r: kinds.holds_asked_value(asked or question, lex.text(r)))
         if checks:
             keep = [i for i, r in enumerate(ranked.rows.tolist()) if all(check(r) for check in checks)]
             ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])

@@ -267,6 +267,8 @@ def test_sentences_saying_what_will_happen(text, future):
 # once a story that does is added.
 # - The "Who won the 2004 Super Bowl?" over seeds + BBC was answered from the stories about
 #   its half-time show: they are about the event and never say who won.
+# - The second writer's "How much did Microsoft pay to buy...Giant Company Software?" was answered with
+#   "In December 2004 it bought...Giant Company Software": no sum, so no answer to "how much".
 # - The dev set's "When did the Airbus A380 superjumbo make its maiden flight?" was answered with
 #   "Due to enter service in 2006, the A380 will replace the Boeing 747": the flight is to come.
 #   Asked about what is to come, the same sentence answers.
@@ -291,6 +293,14 @@ def test_sentences_saying_what_will_happen(text, future):
                   "four hours."},
          "made its maiden flight on 27 April",
          ("When will the A380 superjumbo make its maiden flight?", "maiden flight in April")),
+        ("How much did Microsoft pay for the anti-spyware firm Giant Company Software?",
+         {"title": "Microsoft launches anti-spyware tool",
+          "text": "Microsoft has released a test version of its anti-spyware software. In December 2004 it bought "
+                  "New York-based anti-spyware firm Giant Company Software. The tool will be free to Windows users."},
+         {"title": "Microsoft buys Giant",
+          "text": "Microsoft paid $35m for the anti-spyware firm Giant Company Software, sources said. The deal closed "
+                  "on Thursday."},
+         "paid $35m", None),
     ],
 )
 def test_a_filtered_question_is_declined_until_a_story_answers_it(
@@ -305,6 +315,25 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
     engine_over(tmp_path / "corpus", settings, [answering], engine)
     ans = engine.ask(question)
     assert not ans.abstained and quote in ans.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "holds"),
+    [("How much did Microsoft pay for Giant?", "In December 2004 it bought Giant.", False),
+     ("How much did Microsoft pay for Giant?", "It paid $35m for Giant.", True),
+     ("How old is Damian Hockney?", "Damian Hockney, 49, left UKIP.", True),
+     ("How old is Damian Hockney?", "Damian Hockney left UKIP to join Veritas.", False),
+     ("By how much did BT cut the charge?", "BT is shaving 70% off the cost.", True),
+     ("What year was the first printing press started?", "The first press was started in 1638.", True),
+     ("What year was the first printing press started?", "The first press was started by Stephen Daye.", False),
+     ("During what period did the Amazon basin split?", "It split during the mid-Eocene.", True),
+     ("On what date did the Knesset confirm Stanley Fischer?", "In 1983 Mr Fischer became an adviser.", False),
+     ("On what date will South Africa face the Seychelles?", "They play the Seychelles on 26 February.", True),
+     ("Who bought Giant?", "Microsoft bought it.", True)],
+)
+def test_a_question_asking_for_a_day_sum_share_duration_age_or_year_needs_one(question, text, holds):
+    assert kinds.holds_asked_value(question, text) is holds
+    assert kinds.asks_value(question) is not (question.startswith("Who") or "what period" in question)
 
 
 @pytest.mark.parametrize(
