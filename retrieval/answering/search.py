@@ -266,24 +266,27 @@ class Searcher:
         # won...?"; what will or could happen does not answer what happened; a team sheet answers only
         # a question about the team; and a question asking for a day, a sum, a share, a duration, an
         # age or a year is answered only by a sentence giving one.
-        checks: list[Callable[[int], bool]] = []
+        checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
         if role is not None and roles.names_an_organisation(role):
-            checks.append(lambda r: roles.states_role(lex.text(r), role, partial(lex.article_terms, lex.article_of(r))))
+            checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
         elif kinds.asks_who_won(question):
-            checks.append(lambda r: kinds.says_who_won(lex.text(r)))
+            checks.append(lambda r, text: kinds.says_who_won(text))
         if kinds.asks_what_happened(asked or question):
-            checks.append(lambda r: not kinds.says_what_will_happen(lex.text(r)))
+            checks.append(lambda r, text: not kinds.says_what_will_happen(text))
         if not kinds.asks_about_a_team(question):  # a team sheet is no answer to anything else
-            checks.append(lambda r: not kinds.is_team_sheet(lex.text(r)))
+            checks.append(lambda r, text: not kinds.is_team_sheet(text))
         if kinds.asks_value(asked or question):
-            checks.append(lambda r: kinds.holds_asked_value(asked or question, lex.text(r)))
-        if checks:
-            keep = [i for i, r in enumerate(ranked.rows.tolist()) if all(check(r) for check in checks)]
-            ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
-        said = content_terms(strip_citations(history[-1][1])) if history else set()
+            checks.append(lambda r, text: kinds.holds_asked_value(asked or question, text))
         # A follow-up wants something new: not what the last answer already said.
-        keep = [i for i, r in enumerate(ranked.rows) if not rerank.already_said(lex.text(int(r)), said)]
-        return [self._hit(lex, int(ranked.rows[i]), float(ranked.prob[i])) for i in keep[:k]]
+        said = content_terms(strip_citations(history[-1][1])) if history else set()
+        hits: list[Hit] = []
+        for row, prob in zip(ranked.rows.tolist(), ranked.prob.tolist()):  # best first, until k pass
+            text = lex.text(row)
+            if all(check(row, text) for check in checks) and not rerank.already_said(text, said):
+                hits.append(self._hit(lex, row, prob))
+                if len(hits) == k:
+                    break
+        return hits
 
     def _cased(self, question: str, asked: str, filters: SearchFilters | None) -> tuple[str, str]:
         """A question typed all in lower case or capitals, with its words as its candidate sentences and
