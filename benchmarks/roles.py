@@ -61,6 +61,7 @@ QUESTIONS = [  # (question, surname of the holder the BBC set names; "" = none d
     ("Who is the chief executive of Google?", ""),
     ("Who runs Google?", ""),
     ("Who owns Chelsea?", ""),
+    ("Who replaced Charles Kennedy?", ""),  # he led the Lib Dems throughout; "Mike German, leader of the Liberal Democrats in the assembly" is not his successor
 ]
 PEOPLE = [  # (question, words of what the BBC set calls them; "" = no article names them)
     ("Who is Charles Kennedy?", "Liberal Democrat leader"),

@@ -157,7 +157,20 @@ def replaced_whom(question: str, standalone: str = "") -> str:
     return clean_name(m.group("old")) if m else ""
 
 
+_SUCCESSION = re.compile(r"\b(?:replac\w*|succe\w*|took\s+over|tak\w+\s+over|in\s+place\s+of|stand-in|new)\b", re.I)
+
+
+def about_successor(text: str, asked: RoleQuestion) -> bool:
+    """For "Who replaced X (as <role>)?": False when the sentence names X and says nothing of a
+    successor ("Lib Dem leader Charles Kennedy dismissed..." is about X in the role, not who followed)."""
+    if not asked.instead_of:
+        return True
+    surname = asked.instead_of.split()[-1]
+    return not re.search(r"\b" + re.escape(surname) + r"\b", text) or bool(_SUCCESSION.search(text))
+
+
 _ROLE_WORDS = frozenset(w for noun in _BY_NOUN for w in noun.split())
+_QUALIFIED = re.compile(r"\s+(?:in|at)\s")
 _PRONOUN_AT_END = re.compile(r"\b(?:him|her)(?=\s*[?.!]*\s*$)")
 
 
@@ -351,10 +364,14 @@ def _org_before(org_terms: list[str], before: str, initials: str = "") -> bool:
 
 def _covers(org_terms: list[str], window: str, initials: str = "") -> bool:
     """True when each of the organisation's terms (or its `initials`) is named in the window, and
-    nothing there makes it another role ("Paddy Ashdown, the former Liberal Democrat leader")."""
+    nothing there makes it another role ("Paddy Ashdown, the former Liberal Democrat leader") or a
+    part of the organisation ("Mike German, leader of the Liberal Democrats in the assembly")."""
     words = window.split()
     if any(w.casefold().strip(",-") in _OTHER_ROLE for w in words):
         return False
+    named_at = [i for i, w in enumerate(words) if any(_names_term(w, t) for t in org_terms)]
+    if named_at and any(w.casefold() in ("in", "at") for w in words[named_at[0] + 1 :]):
+        return False  # a part of it: "leader of the Liberal Democrats in the assembly", "...in Scotland"
     if _names_initials(initials, window):
         return True
     if _names_another(org_terms, window, initials):
@@ -390,7 +407,11 @@ def holders(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]] 
     after = r"(?P<after>\s+(?:of|at)\s+(?:the\s+)?(?:" + _W + r"\s*){1,5})?"
     for m in re.finditer("(?P<name>" + NAME_PATTERN + r"),\s+(?P<between>(?:" + _W + r"\s+){0,5}?)(?i:" + words + r")\b" + after, text):
         between = m.group("between")
-        if _org_before(org_terms, between, initials) if between.strip() else _covers(org_terms, m.group("after") or "", initials):
+        if between.strip():  # "Lord Strathclyde, Tory leader in the Lords" leads a part of it
+            part = (m.group("after") or "").split()[:1] == ["at"] or _QUALIFIED.match(text, m.end())
+            if not part and _org_before(org_terms, between, initials):
+                found.append(m.group("name"))
+        elif _covers(org_terms, m.group("after") or "", initials):
             found.append(m.group("name"))
     # "<role> of (the) <org>, <Name>"
     of_org = r"\s+(?:of|at)\s+(?P<org>(?:" + _W + r"\s+){0,5}?" + _W + ")"

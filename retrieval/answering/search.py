@@ -269,6 +269,8 @@ class Searcher:
         checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
         if role is not None and roles.names_an_organisation(role):
             checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
+            if role.instead_of:  # "Who replaced X?": not a sentence about X in the role
+                checks.append(lambda r, text: roles.about_successor(text, role))
         elif kinds.asks_who_won(question):
             checks.append(lambda r, text: kinds.says_who_won(text))
         if kinds.asks_what_happened(asked or question):
@@ -318,6 +320,8 @@ class Searcher:
             for name in roles.holders(lex.text(r), asked, lambda a=a: lex.article_terms(a)):
                 named.append((r, name))
         holder = roles.choose([(r, name, lex.article(lex.article_of(r)).published_at) for r, name in named], asked.instead_of)
+        if not holder:  # none named, or only the one "Who replaced X?" asks about
+            return []
         mine = [(r, 0) for r, name in named if roles.same_person(name, holder)]
         return self._one_per_story(lex, mine, min(k, roles.CITED))
 

@@ -86,6 +86,11 @@ TORIES = asked_role("Who leads the Conservatives?")
         ("Conservative deputy leader Michael Ancram said.", []),  # another role
         ("Paddy Ashdown, the former Conservative leader, said.", []),
         ("The former leader of the Conservatives, Iain Duncan Smith, said.", []),
+        # a part of it: the leader in one chamber or nation
+        ("Lord Strathclyde, Conservative leader in the Lords, said.", []),
+        ("Mike German, leader of the Conservatives in the assembly, said.", []),
+        ("The leader of the Conservatives in Scotland, David McLetchie, said.", []),
+        ("Michael Howard, the Conservative leader, said.", ["Michael Howard"]),
     ],
 )
 def test_another_organisation_role_or_time_is_not_the_holder(sentence, named):
@@ -378,3 +383,18 @@ def test_who_replaced_someone_is_asked_of_the_role_news_gives_them(tmp_path, set
     assert not ans.abstained and "Home Secretary Charles Clarke" in ans.citations[0].quote, ans.answer
     follow = engine.ask("And who replaced him?", history=[("Why did Blunkett resign?", "Home Secretary David Blunkett has resigned [1].")])
     assert not follow.abstained and "Home Secretary Charles Clarke" in follow.citations[0].quote, follow.answer
+
+
+def test_who_replaced_someone_no_one_replaced_is_declined(tmp_path, settings):
+    # "Who replaced Charles Kennedy?" over the BBC set (he led the Lib Dems throughout) quoted "Mike
+    # German, leader of the Liberal Democrats in the assembly", then sentences about Kennedy himself.
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Kennedy attacks Tory plans",
+         "text": "Liberal Democrat leader Charles Kennedy has attacked Tory tax plans. Lib Dem leader Charles "
+                 "Kennedy said the plans would not add up. Mike German, leader of the Liberal Democrats in the "
+                 "assembly, said Wales would lose out."},
+    ])
+    ans = engine.ask("Who replaced Charles Kennedy?")
+    assert ans.abstained, ans.answer
+    ans = engine.ask("Who leads the Liberal Democrats?")
+    assert not ans.abstained and "Charles Kennedy" in ans.citations[0].quote, ans.answer
