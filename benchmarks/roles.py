@@ -53,6 +53,8 @@ QUESTIONS = [  # (question, surname of the holder the BBC set names; "" = none d
     ("Who is the boss of BP?", "Browne"),
     ("Who is the US president?", "Bush"),
     ("Who is the president of France?", "Chirac"),
+    ("Who is the president of Russia?", "Putin"),  # "Russian President Vladimir Putin": the adjective by rule
+    ("Who is the prime minister of Italy?", "Berlusconi"),
     ("Who is the prime minister of Ireland?", "Ahern"),
     ("Who's in charge of Chelsea?", "Mourinho"),
     ("Who is the PM?", "Blair"),
@@ -61,6 +63,7 @@ QUESTIONS = [  # (question, surname of the holder the BBC set names; "" = none d
     ("Who is the chief executive of Google?", ""),
     ("Who runs Google?", ""),
     ("Who owns Chelsea?", ""),
+    ("Who is the president of China?", ""),  # no story names him; "President Putin ... China's oil firm" does not
     ("Who replaced Charles Kennedy?", ""),  # he led the Lib Dems throughout; "Mike German, leader of the Liberal Democrats in the assembly" is not his successor
 ]
 PEOPLE = [  # (question, words of what the BBC set calls them; "" = no article names them)

@@ -141,6 +141,17 @@ def test_countries_by_adjective_initials_and_short_forms(question, sentence, nam
 def test_the_holder_is_looked_up_by_the_countrys_adjective_too():
     assert "irish" in roles.search_text(asked_role("Who is the prime minister of Ireland?")).split()
     assert roles.search_text(asked_role("Who leads the Liberal Democrats?")) == "Liberal Democrats leader leaders"
+    assert "Russian" in roles.search_text(asked_role("Who is the president of Russia?")).split()
+    assert "Italian" in roles.search_text(asked_role("Who is the prime minister of Italy?")).split()
+
+
+def test_an_unqualified_title_before_a_name_is_not_the_asked_countrys():
+    # "Who is the president of China?" quoted "President Putin also suggested that China's National
+    # Petroleum Corporation could..." over the BBC set: "President Putin" names someone's president.
+    china = asked_role("Who is the president of China?")
+    assert not roles.states_role("President Putin said China's oil firm could play a role.", china)
+    assert roles.states_role("China's president Hu Jintao visited Brazil.", china)
+    assert roles.states_role("The president of China, Hu Jintao, visited Brazil.", china)
 
 
 def test_the_organisations_other_words_may_be_anywhere_in_the_story():
