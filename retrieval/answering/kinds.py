@@ -133,7 +133,8 @@ def expected_subkind(question: str) -> tuple[str, re.Pattern[str]] | None:
 
 
 _BY_HOW_MUCH = re.compile(r"\bby how much\b", re.I)
-_WHAT_PERIOD = re.compile(r"\bwhat period\b", re.I)
+_WHAT_PERIOD = re.compile(r"\bwhat (?:period|era)\b", re.I)
+_CLOCK = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST)\b|\b(?:noon|midnight|o'clock)\b", re.I)
 _ASKS_DAY = re.compile(r"\b(?:what|which) (?:date|day)\b", re.I)
 _DAY = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
@@ -143,20 +144,24 @@ _DAY = re.compile(
 
 
 def asks_value(question: str) -> bool:
-    """True when the question asks for a day, an age, a duration, a sum of money, a share or a year."""
-    return bool(_ASKS_DAY.search(question) or (expected_subkind(question) and not _WHAT_PERIOD.search(question)))
+    """True when the question asks for a date, a day, an age, a duration, a sum of money, a share or a year."""
+    if _WHAT_PERIOD.search(question):
+        return False
+    return bool(_ASKS_DAY.search(question) or expected_subkind(question) or expected_kind(question) == "date")
 
 
 def holds_asked_value(question: str, text: str) -> bool:
-    """False when the question asks for an age, a duration, a sum of money, a share, a year or a day
-    and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
+    """False when the question asks for a date, an age, a duration, a sum of money, a share, a year or
+    a day and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
     not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum."""
     if _ASKS_DAY.search(question):  # "On what date...?": a day, not a year ("In 1983 Mr Fischer...")
         return bool(_DAY.search(new_material(text, question)))
-    asked = expected_subkind(question)
-    if asked is None or _WHAT_PERIOD.search(question):  # an era ("mid-Eocene") as often as a length
+    if _WHAT_PERIOD.search(question):  # an era ("mid-Eocene") as often as a length
         return True
+    asked = expected_subkind(question)
     new = new_material(text, question)
+    if asked is None:  # "When...?": a year, a day, a month, "last week", a time of day
+        return expected_kind(question) != "date" or has_kind("date", new) or bool(_CLOCK.search(new))
     if _BY_HOW_MUCH.search(question):
         return any(holds.search(new) for name, _, holds in _SUBKINDS if name in ("money", "share"))
     if asked[0] == "year":  # any year, not only the recent ones the ranker's feature counts

@@ -329,9 +329,12 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      ("During what period did the Amazon basin split?", "It split during the mid-Eocene.", True),
      ("On what date did the Knesset confirm Stanley Fischer?", "In 1983 Mr Fischer became an adviser.", False),
      ("On what date will South Africa face the Seychelles?", "They play the Seychelles on 26 February.", True),
+     ("When did the A380 make its maiden flight?", "It took off amid fanfare from Toulouse.", False),
+     ("When did the A380 make its maiden flight?", "It took off from Toulouse on Wednesday.", True),
+     ("What time do MSPs vote on the day's motions?", "MSPs vote at 5 pm.", True),
      ("Who bought Giant?", "Microsoft bought it.", True)],
 )
-def test_a_question_asking_for_a_day_sum_share_duration_age_or_year_needs_one(question, text, holds):
+def test_a_question_asking_for_a_date_sum_share_duration_age_or_year_needs_one(question, text, holds):
     assert kinds.holds_asked_value(question, text) is holds
     assert kinds.asks_value(question) is not (question.startswith("Who") or "what period" in question)
 
@@ -365,3 +368,20 @@ def test_a_team_sheet_answers_only_a_question_about_the_team(tmp_path, settings)
     ans = engine.ask("Who is in the England team to face Ireland, J Robinson and J Lewsey?")
     assert not ans.abstained and any(kinds.is_team_sheet(c.quote) for c in ans.citations), ans.answer
 
+
+
+# A multi-hop question's first hop names no date ("Jean Vander Pyl voiced Rosie on The Jetsons"): the
+# answer leads with the sentence giving the date, and the first hop may still be cited after it.
+def test_a_question_asking_for_a_value_is_led_by_a_sentence_giving_one(tmp_path, settings):
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Jean Vander Pyl",
+         "text": "Jean Vander Pyl was an American actress. She provided the voice of Rosie the robot maid on the "
+                 "Hanna-Barbera sitcom The Jetsons."},
+        {"title": "The Jetsons",
+         "text": "The Jetsons is an American animated sitcom produced by Hanna-Barbera. It originally premiered "
+                 "on ABC on September 23, 1962."},
+    ])
+    question = "On which date did the sitcom in which Jean Vander Pyl voiced Rosie premiere?"
+    hits = engine.searcher.answer_hits(question, k=8)
+    assert "September 23, 1962" in hits[0].sentence.text
+    assert any("voice of Rosie" in h.sentence.text for h in hits[1:])  # not left out, only not first
