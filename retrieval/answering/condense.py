@@ -74,9 +74,9 @@ def _carried_terms(question: str, history: Sequence[tuple[str, str]]) -> list[st
 
     By default the names in the latest standalone question and its first topic words (else its
     topic words alone). "What about Cuba?" swaps the subject, so it takes the earlier question's
-    other topic words instead. A
-    personal pronoun ("when was he elected?") also borrows the first name in the previous answer;
-    never more: an answer's many names would drown the follow-up's own words ("remain in jail").
+    other topic words instead. A personal pronoun ("when was he elected?") also borrows the first
+    name in the previous answer; never more: an answer's many names would drown the follow-up's own
+    words ("remain in jail").
     """
     standalone: list[str] = []
     # Replay the history so a follow-up to a follow-up still carries the original topic.
