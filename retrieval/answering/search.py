@@ -30,13 +30,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.answering import describe, kinds, rerank, roles
+from retrieval.answering import admit, describe, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.answering.question import plain_question
 from retrieval.errors import QuestionError
@@ -248,55 +247,8 @@ class Searcher:
             return []
         lex, rows, feats = found
         ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
-        # "Who won the 2030 World Cup?": when no candidate story mentions the year, none says; and a
-        # dated story whose years are all far from it (published 2005, naming 2002 and 2011) is not
-        # about it, even when another candidate (a forecast "by 2030") mentions the year.
-        if years := set(_YEAR.findall(question)):
-            arts = lex.article_of(ranked.rows)
-            texts = {a: _year_text(lex, a) for a in set(arts.tolist())}  # each story read once
-            if not any(y in text for text in texts.values() for y in years):
-                return []
-            coming = max(int(y) for y in years) > datetime.now(UTC).year
-            near = [a for a in texts if _near_years(years, lex.article(a).published_at, texts[a], coming)]
-            if len(near) < len(texts):
-                keep = np.isin(arts, near)
-                ranked = rerank.Ranked(ranked.rows[keep], ranked.prob[keep])
-        # Sentences that cannot answer the question, however close: only a sentence naming the role
-        # answers "Who runs Google?" (no pattern named the holder), only one saying who won "Who
-        # won...?"; what will or could happen does not answer what happened; a team sheet answers only
-        # a question about the team.
-        checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
-        if role is not None and roles.names_an_organisation(role):
-            checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
-            if role.instead_of:  # "Who replaced X?": not a sentence about X in the role
-                checks.append(lambda r, text: roles.about_successor(text, role))
-        elif kinds.asks_who_won(question):
-            checks.append(lambda r, text: kinds.says_who_won(text))
-        if kinds.asks_what_happened(asked or question):
-            checks.append(lambda r, text: not kinds.says_what_will_happen(text))
-        if not kinds.asks_about_a_team(question):  # a team sheet is no answer to anything else
-            checks.append(lambda r, text: not kinds.is_team_sheet(text))
-        # A question asking for a date, a sum, a share, a duration, an age or a year is led by a
-        # sentence giving one, or declined; others may follow it (a multi-hop question's first hop
-        # names no date: HotpotQA cited gold 90 -> 88% when they were left out).
-        needs_value = kinds.asks_value(asked or question)
-        # A follow-up wants something new: not what the last answer already said.
         said = content_terms(strip_citations(history[-1][1])) if history else set()
-        hits: list[Hit] = []
-        led = not needs_value
-        for row, prob in zip(ranked.rows.tolist(), ranked.prob.tolist()):  # best first, until k pass
-            text = lex.text(row)
-            if not all(check(row, text) for check in checks) or rerank.already_said(text, said):
-                continue
-            hit = self._hit(lex, row, prob)
-            if not led and kinds.holds_asked_value(asked or question, text):
-                hits.insert(0, hit)
-                led = True
-            else:
-                hits.append(hit)
-            if led and len(hits) >= k:
-                break
-        return hits[:k] if led else []
+        return [self._hit(lex, r, p) for r, p in admit.answering(lex, ranked, question, asked, role, said, k)]
 
     def _cased(self, question: str, asked: str, filters: SearchFilters | None) -> tuple[str, str]:
         """A question typed all in lower case or capitals, with its words as its candidate sentences and
@@ -488,30 +440,3 @@ def _spread(rows: np.ndarray, scores: np.ndarray, article_rows: np.ndarray, k: i
         taken[a] = taken.get(a, 0) + 1
     return out
 
-
-_YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
-
-
-def _year_text(lex: LexicalIndex, article: int) -> str:
-    """What a story says of years: its headline, its year of publication and its sentences.
-
-    A question naming a year (1800-2999) that no candidate story mentions is not answered: a year is
-    the one term whose absence is decisive (a story that never mentions 2030 does not say who won in
-    2030).
-    """
-    info = lex.article(article)
-    return " ".join([info.title, info.published_at[:4], *lex.texts(*lex.article_span(article))])
-
-
-def _near_years(asked: set[str], published_at: str, text: str, coming: bool) -> bool:
-    """False when a story's year and the years it names (`text`) are all more than one from the asked ones.
-
-    Within one: a story of early 2005 about "this year's" Oscars may name only 2004 ("last year").
-    An undated story may name only history (1984, 1997) while being about the year asked (measured on
-    the BBC dev questions: applying the rule to undated stories lost one answer, gained nothing), so
-    it is held to the rule only when a year asked is still to come (`coming`): no story written so
-    far can be about a coming year without naming it ("Who won the 2030 World Cup?" in an undated corpus).
-    """
-    if not published_at[:4].isdigit() and not coming:
-        return True
-    return any(abs(int(y) - int(a)) <= 1 for y in _YEAR.findall(text) for a in asked)
