@@ -5,11 +5,12 @@ likely they look, and some questions are answered by no candidate at all:
 - a question naming a year no candidate story mentions ("Who won the 2030 World Cup?"), or a dated
   story whose years are all far from the asked one;
 - a role question answered only by a sentence naming the role ("Who runs Google?"), a "Who
-  replaced X?" not by X in the role, "Who won...?" only by a sentence saying someone won;
+  replaced X?" only by another holder, from a story not naming X in the role (its other holders
+  came before X), "Who won...?" only by a sentence saying someone won;
 - what will or could happen does not answer what happened; a team sheet answers only a question
   about the team;
-- a question asking for a date, a sum, a share, a duration, an age or a year is led by a sentence
-  giving one, or declined;
+- a question asking for a date, a sum, a share, a duration, an age, a year or a count is led by a
+  sentence giving one, or declined;
 - a follow-up wants something new: not what the last answer already said.
 """
 
@@ -46,8 +47,11 @@ def answering(
     checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
         checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
-        if role.instead_of:  # "Who replaced X?": not a sentence about X in the role
+        if role.instead_of:  # "Who replaced X?": a sentence naming another holder, not about X in the role,
+            # in a story not from X's time (one naming X in the role: its other holders came before X)
             checks.append(lambda r, text: roles.about_successor(text, role))
+            checks.append(lambda r, text: roles.names_another_holder(text, role, partial(lex.article_terms, lex.article_of(r))))
+            checks.append(partial(_not_in_their_time, lex, role, {}))
     elif kinds.asks_who_won(question):
         checks.append(lambda r, text: kinds.says_who_won(text))
     if kinds.asks_what_happened(asked or question):
@@ -70,6 +74,19 @@ def answering(
         if led and len(out) >= k:
             break
     return out[:k] if led else []
+
+
+def _not_in_their_time(lex: LexicalIndex, role: roles.RoleQuestion, seen: dict[int, bool], row: int, text: str) -> bool:
+    """False for a sentence of a story naming `role.instead_of` in the role (each story read once)."""
+    a = lex.article_of(row)
+    if a not in seen:
+        terms = partial(lex.article_terms, a)
+        seen[a] = not any(
+            roles.same_person(name, role.instead_of)
+            for sentence in lex.texts(*lex.article_span(a))
+            for name in roles.holders(sentence, role, terms)
+        )
+    return seen[a]
 
 
 def _near_the_asked_year(lex: LexicalIndex, ranked: rerank.Ranked, question: str) -> rerank.Ranked:

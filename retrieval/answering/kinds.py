@@ -143,16 +143,35 @@ _DAY = re.compile(
 )
 
 
+# "How many aces did Hewitt serve?" asks for a count: a cardinal number or a number word ("fourteen", "a
+# couple", "none"), not a year, an age ("Mikoliunas, 20,"), a score ("2-1") or an ordinal ("the fifth set").
+_ASKS_COUNT = re.compile(r"\bhow many\b", re.I)
+_COUNT = re.compile(
+    r"(?<![\w.,])\d++(?:[.,]\d++)*+(?:%|m|bn|k)?(?![\w-])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
+    r"dozens?|couple|few|several|handful|none|no|nobody|once|twice|single|scores|double|half|all|both|every)\b",
+    re.I,
+)
+_NOT_A_COUNT = re.compile(
+    r",\s\d{1,3},|\(\d{1,3}\)|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
+)
+
+
 def asks_value(question: str) -> bool:
-    """True when the question asks for a date, a day, an age, a duration, a sum of money, a share or a year."""
+    """True when the question asks for a date, a day, an age, a duration, a sum of money, a share, a year or a count."""
     if _WHAT_PERIOD.search(question):
         return False
-    return bool(_ASKS_DAY.search(question) or expected_subkind(question) or expected_kind(question) == "date")
+    return bool(
+        _ASKS_DAY.search(question)
+        or expected_subkind(question)
+        or expected_kind(question) == "date"
+        or _ASKS_COUNT.search(question)
+    )
 
 
 def holds_asked_value(question: str, text: str) -> bool:
-    """False when the question asks for a date, an age, a duration, a sum of money, a share, a year or
-    a day and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
+    """False when the question asks for a date, an age, a duration, a sum of money, a share, a year, a
+    day or a count and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
     not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum."""
     if _ASKS_DAY.search(question):  # "On what date...?": a day, not a year ("In 1983 Mr Fischer...")
         return bool(_DAY.search(new_material(text, question)))
@@ -160,6 +179,8 @@ def holds_asked_value(question: str, text: str) -> bool:
         return True
     asked = expected_subkind(question)
     new = new_material(text, question)
+    if asked is None and _ASKS_COUNT.search(question):  # "How many aces...?": a count
+        return bool(_COUNT.search(_NOT_A_COUNT.sub(" ", new)))
     if asked is None:  # "When...?": a year, a day, a month, "last week", a time of day
         return expected_kind(question) != "date" or has_kind("date", new) or bool(_CLOCK.search(new))
     if _BY_HOW_MUCH.search(question):

@@ -332,9 +332,16 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      ("When did the A380 make its maiden flight?", "It took off amid fanfare from Toulouse.", False),
      ("When did the A380 make its maiden flight?", "It took off from Toulouse on Wednesday.", True),
      ("What time do MSPs vote on the day's motions?", "MSPs vote at 5 pm.", True),
-     ("Who bought Giant?", "Microsoft bought it.", True)],
+     ("Who bought Giant?", "Microsoft bought it.", True),
+     # A count: a cardinal or a number word, not an age, a score, an ordinal or a year.
+     ("How many games was Mikoliunas banned for?", "Mikoliunas, 20, shoved the linesman in the 2-1 defeat.", False),
+     ("How many games was Mikoliunas banned for?", "Mikoliunas was banned for three games.", True),
+     ("How many aces did Hewitt serve?", "It was tough serving second in the fifth set in 2005.", False),
+     ("How many original treaties mention rights?", "None of the original treaties mention rights.", True),
+     ("How many Vice Presidents are there?", "Beneath him are fourteen Vice Presidents.", True),
+     ("How many voters did YouGov poll?", "YouGov polled a weighted sample of 1,981 voters.", True)],
 )
-def test_a_question_asking_for_a_date_sum_share_duration_age_or_year_needs_one(question, text, holds):
+def test_a_question_asking_for_a_date_sum_share_duration_age_year_or_count_needs_one(question, text, holds):
     assert kinds.holds_asked_value(question, text) is holds
     assert kinds.asks_value(question) is not (question.startswith("Who") or "what period" in question)
 

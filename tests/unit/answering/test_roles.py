@@ -409,3 +409,27 @@ def test_who_replaced_someone_no_one_replaced_is_declined(tmp_path, settings):
     assert ans.abstained, ans.answer
     ans = engine.ask("Who leads the Liberal Democrats?")
     assert not ans.abstained and "Charles Kennedy" in ans.citations[0].quote, ans.answer
+
+
+def test_who_replaced_someone_is_not_answered_by_a_holder_from_before_them(tmp_path, settings):
+    # "Who replaced Michael Howard as Tory leader?" over the BBC set quoted "Tory leader Margaret
+    # Thatcher" (1979, in a 2005 story naming "Tory leader Michael Howard"), then "The Tory leader
+    # argued..." from a story about Howard himself: neither names anyone who followed him.
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Ex-PM Lord Callaghan dies aged 92",
+         "text": "Former prime minister Lord Callaghan has died aged 92. When Britain went to the polls in 1979, "
+                 "Tory leader Margaret Thatcher was swept into power. Tory leader Michael Howard paid tribute to "
+                 "a man of great decency."},
+        {"title": "Howard sets out Tory vision",
+         "text": "Michael Howard has set out his vision for the country. The Tory leader argued there was a mass "
+                 "of people who felt let down by Tony Blair."},
+    ])
+    ans = engine.ask("Who replaced Michael Howard as Tory leader?")
+    assert ans.abstained, ans.answer
+    engine_over(tmp_path / "corpus", settings, [
+        {"title": "Cameron takes over",
+         "text": "David Cameron has replaced Michael Howard as Tory leader. New Tory leader David Cameron "
+                 "promised to change the party."},
+    ], engine)
+    ans = engine.ask("Who replaced Michael Howard as Tory leader?")
+    assert not ans.abstained and "David Cameron" in ans.citations[0].quote, ans.answer
