@@ -3,7 +3,8 @@
 The ranker scores how likely each sentence is to answer; some sentences cannot answer however
 likely they look, and some questions are answered by no candidate at all:
 - a question naming a year no candidate story mentions ("Who won the 2030 World Cup?"), or a dated
-  story whose years are all far from the asked one;
+  story whose years are all far from the asked one; a question naming another number no candidate
+  story mentions ("...ranked as the 22nd most liveable city?" when the stories say 32nd);
 - a role question answered only by a sentence naming the role ("Who runs Google?"), a "Who
   replaced X?" only by another holder, from a story not naming X in the role (its other holders
   came before X), "Who won...?" only by a sentence saying someone won;
@@ -44,6 +45,8 @@ def answering(
     the role question read from them (if any), `said` the content words of the last answer.
     """
     ranked = _near_the_asked_year(lex, ranked, question)
+    if not _mentions_the_asked_numbers(lex, ranked, asked or question):
+        return []
     checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
         checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
@@ -87,6 +90,35 @@ def _not_in_their_time(lex: LexicalIndex, role: roles.RoleQuestion, seen: dict[i
             for name in roles.holders(sentence, role, terms)
         )
     return seen[a]
+
+
+# A number the question names, not a year ("the 22nd most liveable city", "59.23", "3rd son"), and the
+# words small ones are also written in ("third", "four").
+_ASKED_NUMBER = re.compile(r"(?<![\w.,£$€-])(\d+(?:[.,]\d+)*)(st|nd|rd|th)?(?![\w.,]\d)")
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?")
+# A day of a month ("October 22", "1st of May") or a time ("22:06") dates the story, which may not say it.
+_DAY_OR_TIME = re.compile(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|\b\d{{1,2}}[:.]\d\d\b")
+_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+
+
+def _mentions_the_asked_numbers(lex: LexicalIndex, ranked: rerank.Ranked, question: str) -> bool:
+    """False when the question names a number (not a year) that no candidate story mentions: "When was
+    Warsaw ranked as the 22nd most liveable city?" is not answered from a story ranking it 32nd. As with
+    a year, the absence is decisive; a story that mentions it may still not answer (the ranker judges)."""
+    asked = [(n, suffix) for n, suffix in _ASKED_NUMBER.findall(_DAY_OR_TIME.sub(" ", question)) if not _YEAR.fullmatch(n)]
+    if not asked or not len(ranked.rows):
+        return True
+    stories = dict.fromkeys(lex.article_of(ranked.rows).tolist())
+    text = " ".join(_year_text(lex, a) for a in stories)
+    for n, suffix in asked:
+        forms = [re.escape(n), re.escape(n.replace(",", ""))]  # "2,000" or "2000"
+        if n.isdigit() and 1 <= int(n) <= len(_WORDS):
+            forms.append((_ORDINALS if suffix else _WORDS)[int(n) - 1])
+        if not re.search(r"(?<![\w.,])(?:" + "|".join(forms) + r")(?![.,]?\d)", text, re.I):
+            return False
+    return True
 
 
 def _near_the_asked_year(lex: LexicalIndex, ranked: rerank.Ranked, question: str) -> rerank.Ranked:

@@ -169,10 +169,18 @@ def asks_value(question: str) -> bool:
     )
 
 
+# "When was Mongke Khan born?" is not answered by "Mongke Khan succeeded Guyuk as Great Khan in 1251":
+# a birth date is given as one ("born in 1951", "(15 June 1924 - 24 April 2005)").
+_ASKS_BIRTH = re.compile(r"\b(?:when|what|which)\b.*\bborn\b|\bdate of birth\b", re.I)
+_GIVES_BIRTH = re.compile(r"\b(?:born|birth|birthday)\b|\([^()]{0,120}?\b(?:1\d{3}|20\d\d)\s?[–—-]", re.I)
+
+
 def holds_asked_value(question: str, text: str) -> bool:
     """False when the question asks for a date, an age, a duration, a sum of money, a share, a year, a
     day or a count and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
     not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum."""
+    if _ASKS_BIRTH.search(question) and not _GIVES_BIRTH.search(text):
+        return False
     if _ASKS_DAY.search(question):  # "On what date...?": a day, not a year ("In 1983 Mr Fischer...")
         return bool(_DAY.search(new_material(text, question)))
     if _WHAT_PERIOD.search(question):  # an era ("mid-Eocene") as often as a length
