@@ -178,7 +178,8 @@ _GIVES_BIRTH = re.compile(r"\b(?:born|birth|birthday)\b|\([^()]{0,120}?\b(?:1\d{
 def holds_asked_value(question: str, text: str) -> bool:
     """False when the question asks for a date, an age, a duration, a sum of money, a share, a year, a
     day or a count and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
-    not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum."""
+    not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum; a
+    birth date is one the sentence says is a birth ("born", or a lifespan in brackets)."""
     if _ASKS_BIRTH.search(question) and not _GIVES_BIRTH.search(text):
         return False
     if _ASKS_DAY.search(question):  # "On what date...?": a day, not a year ("In 1983 Mr Fischer...")

@@ -280,7 +280,8 @@ class Searcher:
             for name in roles.holders(lex.text(r), asked, lambda a=a: lex.article_terms(a)):
                 named.append((r, name))
         if asked.instead_of:  # "Who replaced X?": a story naming X in the role is from X's time (its other
-            # holders came before: "Tory leader Margaret Thatcher" in 1979), a sentence naming X says who followed
+            # holders came before: "Tory leader Margaret Thatcher" in 1979); a sentence naming X is about X
+            # unless it speaks of a succession (`roles.about_successor`)
             held = {lex.article_of(r) for r, name in named if roles.same_person(name, asked.instead_of)}
             named = [(r, n) for r, n in named if lex.article_of(r) not in held and roles.about_successor(lex.text(r), asked)]
         holder = roles.choose([(r, name, lex.article(lex.article_of(r)).published_at) for r, name in named], asked.instead_of)
