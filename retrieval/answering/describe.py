@@ -89,6 +89,8 @@ def asked_club(question: str) -> str:
 
 _LOOK_BACK = 200  # characters before a name read for its description (six words at most are kept)
 _APPOSITIVE = re.compile(r",\s+(?P<desc>(?:the|a|an)\s+[^,.;:()\"“”]{3,80}?)[,.;:)]")  # "X, the London mayor,"
+# "Drogba, Chelsea's £24m striker,": a club's possessive opening the appositive (read for the club a player plays for).
+_POSSESSIVE_APPOSITIVE = re.compile(r",\s+(?P<desc>[A-Z][\w.-]*['’]s\s+[^,.;:()\"“”]{1,40}?)[,.;:)]")
 
 
 def descriptions(text: str, name: str, club: bool = False) -> list[str]:
@@ -118,7 +120,7 @@ def _around(text: str, mention: str, nouns: frozenset[str], loose: bool = False,
         before = _before(lead, nouns, loose) or (possessive and _possessive(lead))
         if before:
             found.append(before)
-        after = _APPOSITIVE.match(text, m.end())
+        after = _APPOSITIVE.match(text, m.end()) or (possessive and _POSSESSIVE_APPOSITIVE.match(text, m.end()))
         if after and _holds_role(after.group("desc"), nouns):
             found.append(after.group("desc"))
     return found

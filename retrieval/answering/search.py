@@ -305,11 +305,23 @@ class Searcher:
     def _descriptions(
         self, name: str, reader: Callable[[str, str], list[str]], filters: SearchFilters | None
     ) -> tuple[LexicalIndex, list[tuple[int, str]]]:
-        """(row, description) for each description `reader` finds of `name` in the sentences naming it."""
+        """(row, description) for each description `reader` finds of `name` in the sentences naming it.
+
+        A sentence naming a person by surname alone ("Drogba, Chelsea's £24m striker") is read by the
+        surname when its story names them in full (not a namesake: "Joe Cole" for "Ashley Cole")."""
         lex = self.lexical()
-        rows, _ = lex.top(tokenize(name), roles.POOL, filters)
+        terms = tokenize(name)
+        rows, _ = lex.top(terms, roles.POOL, filters)
         lex.load(rows)
-        return lex, [(r, d) for r in rows.tolist() for d in reader(lex.text(r), name)]
+        surname = name.split()[-1] if len(name.split()) > 1 else ""
+        out = []
+        for r in rows.tolist():
+            text = lex.text(r)
+            found = reader(text, name)
+            if not found and surname and all(t in lex.article_terms(lex.article_of(r)) for t in terms):
+                found = reader(text, surname)
+            out += [(r, d) for d in found]
+        return lex, out
 
     def _one_per_story(self, lex: LexicalIndex, ranked: list[tuple[int, int]], n: int) -> list[Hit]:
         """Hits for n stories from (row, rank) pairs (lower rank = better): each story by its best-ranked,

@@ -433,3 +433,25 @@ def test_who_replaced_someone_is_not_answered_by_a_holder_from_before_them(tmp_p
     ], engine)
     ans = engine.ask("Who replaced Michael Howard as Tory leader?")
     assert not ans.abstained and "David Cameron" in ans.citations[0].quote, ans.answer
+
+
+def test_which_club_reads_a_surname_in_a_story_naming_the_player_in_full(tmp_path, settings):
+    # "Which club does Didier Drogba play for?" over the BBC set: the one sentence naming his club
+    # calls him "Drogba, Chelsea's £24m striker,". A surname alone counts only in a story naming
+    # the player in full: "Cole, Chelsea's midfielder," in a story without "Ashley" is Joe Cole.
+    assert descriptions("Drogba, Chelsea's £24m striker, is fit.", "Drogba", club=True) == ["Chelsea's £24m striker"]
+    assert descriptions("Drogba, Chelsea's £24m striker, is fit.", "Drogba") == []  # "Who is...?" reads no possessive
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Blues striker back in training",
+         "text": "Didier Drogba trained with the squad on Monday. Drogba, Chelsea's £24m striker, has missed "
+                 "the last three weeks through injury."},
+        {"title": "Midfielder signs new deal",
+         "text": "Cole, Chelsea's midfielder, has signed a new contract. The deal runs until 2009."},
+        {"title": "Gunners defender fined",
+         "text": "Arsenal defender Ashley Cole has been fined. He will appeal."},
+    ])
+    ans = engine.ask("Which club does Didier Drogba play for?")
+    assert not ans.abstained and "Chelsea's £24m striker" in ans.citations[0].quote, ans.answer
+    ans = engine.ask("Which club does Ashley Cole play for?")
+    assert not ans.abstained and "Arsenal defender Ashley Cole" in ans.citations[0].quote, ans.answer
+    assert all("Chelsea's midfielder" not in c.quote for c in ans.citations), ans.answer
