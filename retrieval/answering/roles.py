@@ -48,6 +48,7 @@ _ROLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("chief executive", "boss", "chief", "head")),
     ("founder", ("found", "founded", "co-founded"), ("founder", "co-founder")),
     ("editor", ("edit", "edits", "edited"), ("editor",)),
+    ("director general", (), ("director general", "director-general")),
     ("director", ("direct", "directs", "directed"), ("director",)),
     ("president", (), ("president",)),
     ("chancellor", (), ("chancellor",)),

@@ -30,6 +30,8 @@ from tests.helpers import engine_over
         ("Who is running Microsoft?", "chief executive", "Microsoft"),
         ("Who is the PM?", "prime minister", ""),
         ("who is the chancellor of the exchequer", "chancellor", ""),
+        ("Who is the director-general of the CBI?", "director general", "CBI"),
+        ("Who is the BBC director general?", "director general", "BBC"),
     ],
 )
 def test_a_role_question_is_read_as_role_and_organisation(question, role, org):
@@ -455,3 +457,12 @@ def test_which_club_reads_a_surname_in_a_story_naming_the_player_in_full(tmp_pat
     ans = engine.ask("Which club does Ashley Cole play for?")
     assert not ans.abstained and "Arsenal defender Ashley Cole" in ans.citations[0].quote, ans.answer
     assert all("Chelsea's midfielder" not in c.quote for c in ans.citations), ans.answer
+
+
+def test_a_director_general_is_a_role_of_its_own():
+    # "Who replaced Greg Dyke as BBC director general?" was no role question ("director general" was
+    # read as "director"), and quoted "...the resignation of ... director-general Greg Dyke".
+    asked = asked_role("Who is the director general of the CBI?")
+    assert roles.holders("CBI director-general Sir Digby Jones told the BBC's Today programme.", asked) == ["Digby Jones"]
+    assert roles.holders("Digby Jones, director general of the CBI, warned Mr Brown.", asked) == ["Digby Jones"]
+    assert roles.holders("CBI director Bob Smith said so.", asked) == []
