@@ -24,7 +24,7 @@ from functools import partial
 
 import numpy as np
 
-from retrieval.answering import kinds, rerank, roles
+from retrieval.answering import date_rules, kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 
 _YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
@@ -44,17 +44,19 @@ def answering(
     `question` is the standalone question, `asked` the reader's own words when they differ, `role`
     the role question read from them (if any), `said` the content words of the last answer.
     """
-    ranked = _near_the_asked_year(lex, ranked, question)
-    if not _mentions_the_asked_numbers(lex, ranked, asked or question):
+    story_text = _StoryText(lex)
+    ranked = _near_the_asked_year(lex, ranked, question, story_text)
+    if not _mentions_the_asked_numbers(lex, ranked, asked or question, story_text):
         return []
     checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
         checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
         if role.instead_of:  # "Who replaced X?": a sentence naming another holder, not about X in the role,
             # in a story not from X's time (one naming X in the role: its other holders came before X)
+            named = _StoryHolders(lex, role)
             checks.append(lambda r, text: roles.about_successor(text, role))
-            checks.append(lambda r, text: roles.names_another_holder(text, role, partial(lex.article_terms, lex.article_of(r))))
-            checks.append(partial(_not_in_their_time, lex, role, {}))
+            checks.append(lambda r, text: any(not roles.same_person(n, role.instead_of) for n in named.of(r)))
+            checks.append(lambda r, text: not named.in_story(r, role.instead_of))
     elif kinds.asks_who_won(question):
         checks.append(lambda r, text: kinds.says_who_won(text))
     if kinds.asks_what_happened(asked or question):
@@ -79,39 +81,69 @@ def answering(
     return out[:k] if led else []
 
 
-def _not_in_their_time(lex: LexicalIndex, role: roles.RoleQuestion, seen: dict[int, bool], row: int, text: str) -> bool:
-    """False for a sentence of a story naming `role.instead_of` in the role (each story read once)."""
-    a = lex.article_of(row)
-    if a not in seen:
-        terms = partial(lex.article_terms, a)
-        seen[a] = not any(
-            roles.same_person(name, role.instead_of)
-            for sentence in lex.texts(*lex.article_span(a))
-            for name in roles.holders(sentence, role, terms)
-        )
-    return seen[a]
+class _StoryHolders:
+    """Who each sentence of a candidate story names in the asked role (`roles.holders`), each story read once."""
+
+    def __init__(self, lex: LexicalIndex, role: roles.RoleQuestion) -> None:
+        self.lex, self.role = lex, role
+        self._named: dict[int, list[str]] = {}
+        self._stories: set[int] = set()
+
+    def of(self, row: int) -> list[str]:
+        """The holders the sentence at `row` names."""
+        self._read(self.lex.article_of(row))
+        return self._named[row]
+
+    def in_story(self, row: int, person: str) -> bool:
+        """True when the story of `row` names `person` in the role anywhere (it is from their time)."""
+        a = self.lex.article_of(row)
+        self._read(a)
+        return any(roles.same_person(n, person) for r in range(*self.lex.article_span(a)) for n in self._named[r])
+
+    def _read(self, article: int) -> None:
+        if article in self._stories:
+            return
+        self._stories.add(article)
+        lo, hi = self.lex.article_span(article)
+        terms = partial(self.lex.article_terms, article)
+        for r, text in zip(range(lo, hi), self.lex.texts(lo, hi)):
+            self._named[r] = roles.holders(text, self.role, terms)
+
+
+class _StoryText:
+    """What each candidate story says of years and numbers (`_year_text`), each story read once."""
+
+    def __init__(self, lex: LexicalIndex) -> None:
+        self.lex = lex
+        self._text: dict[int, str] = {}
+
+    def __call__(self, article: int) -> str:
+        if article not in self._text:
+            self._text[article] = _year_text(self.lex, article)
+        return self._text[article]
 
 
 # A number the question names, not a year ("the 22nd most liveable city", "59.23", "3rd son"), and the
 # words small ones are also written in ("third", "four").
 _ASKED_NUMBER = re.compile(r"(?<![\w.,£$€-])(\d+(?:[.,]\d+)*)(st|nd|rd|th)?(?![\w.,]\d)")
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?")
-# A day of a month ("October 22", "1st of May") or a time ("22:06") dates the story, which may not say it.
-_DAY_OR_TIME = re.compile(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|\b\d{{1,2}}[:.]\d\d\b")
+_TIME = re.compile(r"\b\d{1,2}[:.]\d\d\b")  # "22:06"
+_DAY_OF_MONTH = ("day_month", "month_day", "iso")  # date_rules' atoms naming a day ("October 22", "1st of May")
 _WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
 _ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 
 
-def _mentions_the_asked_numbers(lex: LexicalIndex, ranked: rerank.Ranked, question: str) -> bool:
+def _mentions_the_asked_numbers(lex: LexicalIndex, ranked: rerank.Ranked, question: str, story_text: _StoryText) -> bool:
     """False when the question names a number (not a year) that no candidate story mentions: "When was
     Warsaw ranked as the 22nd most liveable city?" is not answered from a story ranking it 32nd. As with
-    a year, the absence is decisive; a story that mentions it may still not answer (the ranker judges)."""
-    asked = [(n, suffix) for n, suffix in _ASKED_NUMBER.findall(_DAY_OR_TIME.sub(" ", question)) if not _YEAR.fullmatch(n)]
+    a year, the absence is decisive; a story that mentions it may still not answer (the ranker judges).
+    A day of a month ("October 22") or a time ("22:06") dates the story, which may not repeat it."""
+    for atom in reversed(date_rules.candidates(question)):
+        if atom.kind in _DAY_OF_MONTH:
+            question = question[: atom.start] + " " + question[atom.end :]
+    asked = [(n, suffix) for n, suffix in _ASKED_NUMBER.findall(_TIME.sub(" ", question)) if not _YEAR.fullmatch(n)]
     if not asked or not len(ranked.rows):
         return True
-    stories = dict.fromkeys(lex.article_of(ranked.rows).tolist())
-    text = " ".join(_year_text(lex, a) for a in stories)
+    text = " ".join(story_text(a) for a in dict.fromkeys(lex.article_of(ranked.rows).tolist()))
     for n, suffix in asked:
         forms = [re.escape(n), re.escape(n.replace(",", ""))]  # "2,000" or "2000"
         if n.isdigit() and 1 <= int(n) <= len(_WORDS):
@@ -121,7 +153,7 @@ def _mentions_the_asked_numbers(lex: LexicalIndex, ranked: rerank.Ranked, questi
     return True
 
 
-def _near_the_asked_year(lex: LexicalIndex, ranked: rerank.Ranked, question: str) -> rerank.Ranked:
+def _near_the_asked_year(lex: LexicalIndex, ranked: rerank.Ranked, question: str, story_text: _StoryText) -> rerank.Ranked:
     """"Who won the 2030 World Cup?": when no candidate story mentions the year, none says; and a
     dated story whose years are all far from it (published 2005, naming 2002 and 2011) is not
     about it, even when another candidate (a forecast "by 2030") mentions the year."""
@@ -129,7 +161,7 @@ def _near_the_asked_year(lex: LexicalIndex, ranked: rerank.Ranked, question: str
     if not years:
         return ranked
     arts = lex.article_of(ranked.rows)
-    texts = {a: _year_text(lex, a) for a in set(arts.tolist())}  # each story read once
+    texts = {a: story_text(a) for a in set(arts.tolist())}
     if not any(y in text for text in texts.values() for y in years):
         return rerank.Ranked(ranked.rows[:0], ranked.prob[:0])
     coming = max(int(y) for y in years) > datetime.now(UTC).year

@@ -147,9 +147,8 @@ _DAY = re.compile(
 # couple", "none"), not a year, an age ("Mikoliunas, 20,"), a score ("2-1") or an ordinal ("the fifth set").
 _ASKS_COUNT = re.compile(r"\bhow many\b", re.I)
 _COUNT = re.compile(
-    r"(?<![\w.,])\d++(?:[.,]\d++)*+(?:%|m|bn|k)?(?![\w-])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-    r"twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
-    r"dozens?|couple|few|several|handful|none|no|nobody|once|twice|single|scores|double|half|all|both|every)\b",
+    r"(?<![\w.,])\d++(?:[.,]\d++)*+(?:%|m|bn|k)?(?![\w-])|" + _NUMBER_WORD.pattern
+    + r"|\b(?:\w+teen|none|no|nobody|single|scores|all|both|every)\b",
     re.I,
 )
 _NOT_A_COUNT = re.compile(

@@ -170,12 +170,6 @@ def about_successor(text: str, asked: RoleQuestion) -> bool:
     return not re.search(r"\b" + re.escape(surname) + r"\b", text) or bool(_SUCCESSION.search(text))
 
 
-def names_another_holder(text: str, asked: RoleQuestion, story_terms: Callable[[], set[str]]) -> bool:
-    """For "Who replaced X as <role>?": True when the sentence names someone other than X in the role
-    ("The Tory leader argued..." in a story about Michael Howard names no successor)."""
-    return any(not same_person(name, asked.instead_of) for name in holders(text, asked, story_terms))
-
-
 _ROLE_WORDS = frozenset(w for noun in _BY_NOUN for w in noun.split())
 _QUALIFIED = re.compile(r"\s+(?:in|at)\s")
 _TITLE_THEN_NAME = re.compile(r"\s+[A-Z][a-z]")
