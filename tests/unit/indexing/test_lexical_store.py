@@ -7,6 +7,7 @@ import bm25s
 import numpy as np
 import pytest
 
+from retrieval.answering import lexical
 from retrieval.answering.search import Searcher
 from retrieval.indexing import lexical_store
 from retrieval.indexing.lexical_store import LexicalStore, fts_query, fts_term, lexical_path
@@ -59,8 +60,10 @@ def test_adding_and_deleting_touch_only_those_articles(opened, monkeypatch):
     assert searcher.search("fireworks harbour", mode="bm25")[0].article.title == "Harbour festival"
 
 
-def test_scores_are_the_ones_bm25s_gave(opened):
+def test_scores_are_the_ones_bm25s_gave(opened, monkeypatch):
     settings, index = opened
+    # bm25s computes IDF over the rows it holds; ours over at least IDF_MIN_ROWS (tested below).
+    monkeypatch.setattr(lexical, "IDF_MIN_ROWS", 1)
     index.add_articles([*ARTICLES, ZORBLAX])
     lex = Searcher(index, settings).lexical()
     rows = np.asarray([r for a in lex.articles for r in range(*lex.article_span(lex.article_pos[a.id]))])
@@ -72,6 +75,17 @@ def test_scores_are_the_ones_bm25s_gave(opened):
     expected = reference.get_scores(known)
     assert np.allclose(lex.bm25(query, rows), expected, rtol=1e-5, atol=1e-6)
     assert expected.max() > 0
+
+
+def test_a_small_index_weighs_words_as_a_large_one_would(opened):
+    """A word in every sentence of a small index still weighs, as it would among IDF_MIN_ROWS."""
+    settings, index = opened
+    story = Article(title="Zorblax found", text="Scientists found a zorblax. It was in the lake. Divers saw it.", key="z3")
+    index.add_articles([story])
+    lex = Searcher(index, settings).lexical()
+    assert lex.n_rows == 3 < lexical.IDF_MIN_ROWS
+    assert lex.doc_freq(["zorblax"]) == {"zorblax": 3}  # the headline's word is in every row
+    assert lex.idf("zorblax") > 0.5 * lex.idf("neverseenword")  # 0.06 of it over three rows
 
 
 def test_terms_with_punctuation_are_one_fts_token_and_questions_are_not_fts_syntax(opened):
