@@ -15,7 +15,9 @@ _KIND_PATTERNS = (
     ("number", re.compile(
         r"\bhow (many|much|old|long|far|big|large|tall|high|often|fast|soon|heavy|deep|wide)\b|\bwhat (number|"
         r"percentage|percent|amount|proportion|share|fraction|price|figure|level|rate|score|sum|size|total|"
-        r"cost|sentence|fine|salary|value|age)\b|\bby how much\b",
+        r"cost|sentence|fine|salary|value|age)\b|\bby how much\b|"
+        # a race time, not a time of day: "What time did McIlroy run in Erfurt?"
+        r"\bwhat time (?:did|does|has|had|will)\b.*\b(?:run|clock|record|post|finish|swim|set|win)\b",
         re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhen (did|was|were|is|will|does|do|has|had|are|should|could)\b|\b(what|which|"
                         r"in what) (year|years|date|month|day|century|decade|time|period)\b", re.I)),
@@ -42,12 +44,15 @@ _SUBKINDS = (
      re.compile(r"\bhow (long|soon)\b|\bhow far (off|away)\b|\bhow many (years|months|weeks|days|hours|minutes|seasons)\b|"
                 r"\bfor how long\b|\bwhat (length|period|term|sentence|ban)\b", re.I),
      re.compile(_N + r"[\s-]+(?:\w+[\s-]+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|seasons?|decades?|"
-                r"centur(?:y|ies)|nights?)\b|\b(?:life|lifetime|indefinite(?:ly)?)\b", re.I)),
+                r"centur(?:y|ies)|nights?)\b(?![\s-]+old\b)|\b(?:life|lifetime|indefinite(?:ly)?)\b", re.I)),  # not "a 24-year-old"
     ("money",
      re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|raise|raised|fine|fined|earn|earned|sell|sold|"
                 r"bid|charge|fund|invest|invested|owe|lose|lost|make|made|save|saved|borrow|compensation|award)\b|"
                 r"\bwhat (price|fee|fine|salary|cost|bid|profit|profits|revenue|revenues|sum|payout|pay-off|payoff|deal|"
-                r"value|budget|loss|losses|turnover|sales)\b|\bhow much (money|cash)\b", re.I),
+                r"value|budget|loss|losses|turnover|sales)\b|\bhow much (money|cash)\b|"
+                r"\bhow (big|large|high|small) (is|was|were|are|will be) (?:the |their |its |his |her )?(?:\w+(?:'s|’s)? )?(fine|bill|fee|payout|pay-off|"
+                r"bonus|profit|profits|loss|losses|deficit|debt|budget|settlement|compensation|damages|salary|bid|offer)\b",
+                re.I),
      re.compile(r"[£$€¥]\s?\d|(?<![\d.,])\d++(?:[.,]\d++)*+\s?(?:m|bn|k|million|billion|trillion)?\s?(?:pounds|dollars|euros|yen|francs|"
                 r"roubles|rupees|pence|cents|p)\b|\b\d+(?:\.\d+)?\s?(?:m|bn)\b", re.I)),
     ("share",
@@ -133,6 +138,13 @@ def expected_subkind(question: str) -> tuple[str, re.Pattern[str]] | None:
 
 
 _BY_HOW_MUCH = re.compile(r"\bby how much\b", re.I)
+# "How many years...?" is answered in years, months or a life sentence, not "two hours later".
+_ASKED_UNIT = re.compile(r"\bhow many (year|month|week|day|hour|minute|season)s\b", re.I)
+_NEAR_UNITS = {
+    "year": "years?|months?|decades?|life|lifetime|indefinite(?:ly)?", "month": "months?|years?|weeks?",
+    "week": "weeks?|days?|months?", "day": "days?|weeks?|hours?|nights?", "hour": "hours?|minutes?|days?",
+    "minute": "minutes?|seconds?|hours?", "season": "seasons?|years?",
+}
 _WHAT_PERIOD = re.compile(r"\bwhat (?:period|era)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST)\b|\b(?:noon|midnight|o'clock)\b", re.I)
 _ASKS_DAY = re.compile(r"\b(?:what|which) (?:date|day)\b", re.I)
@@ -151,7 +163,30 @@ _COUNT = re.compile(
     + r"|\b(?:\w+teen|none|no|nobody|single|scores|all|both|every)\b",
     re.I,
 )
-_NOT_A_COUNT = re.compile(
+# ... but "How many times has Maduro won?" is answered by "for the third consecutive time".
+_ASKS_TIMES = re.compile(r"\bhow many times\b", re.I)
+_ORDINAL = re.compile(
+    r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|\w+tieth|"
+    r"\d+(?:st|nd|rd|th))\b",
+    re.I,
+)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
+    r"Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+)
+# ... and a measure ("six yards out", "in 12 months", "three points") is no count of what was asked for, unless it is
+# the unit asked for ("How many miles...?").
+_UNITS = (
+    r"yards?|metres?|meters?|feet|foot|inches|miles?|km|kilometres?|kg|kilos?|kilograms?|tonnes?|mph|seconds?|minutes?|"
+    r"hours?|days?|weeks?|months?|years?|decades?|points?"
+)
+_MEASURE = re.compile(
+    r"(?:(?<![\w.,])\d++(?:[.,]\d++)*+|" + _NUMBER_WORD.pattern + r")(?:\s*-\s*|\s+)?(?:" + _UNITS + r")(?![\w-])", re.I
+)
+# "BBC One", "Formula One", "League Two", "Channel Four": a name.
+_NAMED_NUMBER = re.compile(r"\b[A-Z][\w&]*\s+(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
+_NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", "March 3rd")
+    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?!,\d)|"
     r",\s\d{1,3},|\(\d{1,3}\)|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
 )
 
@@ -188,13 +223,21 @@ def holds_asked_value(question: str, text: str) -> bool:
     asked = expected_subkind(question)
     new = new_material(text, question)
     if asked is None and _ASKS_COUNT.search(question):  # "How many aces...?": a count
-        return bool(_COUNT.search(_NOT_A_COUNT.sub(" ", new)))
+        left = _NOT_A_COUNT.sub(" ", _NAMED_NUMBER.sub(" ", new))
+        if not re.search(r"\b(?:" + _UNITS + r")\b", question, re.I):
+            left = _MEASURE.sub(" ", left)
+        return bool(_COUNT.search(left)) or bool(
+            _ASKS_TIMES.search(question) and _ORDINAL.search(new)
+        )
     if asked is None:  # "When...?": a year, a day, a month, "last week", a time of day
         return expected_kind(question) != "date" or has_kind("date", new) or bool(_CLOCK.search(new))
     if _BY_HOW_MUCH.search(question):
         return any(holds.search(new) for name, _, holds in _SUBKINDS if name in ("money", "share"))
     if asked[0] == "year":  # any year, not only the recent ones the ranker's feature counts
         return bool(_YEAR.search(new))
+    if asked[0] == "duration" and (unit := _ASKED_UNIT.search(question)):
+        near = _NEAR_UNITS[unit.group(1).casefold()]
+        return bool(asked[1].search(new) and re.search(r"\b(?:" + near + r")\b(?![\s-]+old\b)", new, re.I))
     return bool(asked[1].search(new))
 
 

@@ -370,9 +370,24 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      ("How many games was Mikoliunas banned for?", "Mikoliunas, 20, shoved the linesman in the 2-1 defeat.", False),
      ("How many games was Mikoliunas banned for?", "Mikoliunas was banned for three games.", True),
      ("How many aces did Hewitt serve?", "It was tough serving second in the fifth set in 2005.", False),
+     ("How many people watched the replay?", "The BBC will televise the replay live on Wednesday 19 January.", False),
+     ("How many people watched the replay?", "The replay will be shown live on BBC One.", False),
+     ("How many people watched the replay?", "He volleyed wide from six yards out.", False),
+     ("How many miles did she sail?", "She sailed 27,354 miles.", True),
+     ("How many people watched the replay?", "The replay, on 19 January, was watched by 6.3 million.", True),
      ("How many original treaties mention rights?", "None of the original treaties mention rights.", True),
      ("How many Vice Presidents are there?", "Beneath him are fourteen Vice Presidents.", True),
      ("How many voters did YouGov poll?", "YouGov polled a weighted sample of 1,981 voters.", True),
+     # "How big was the fine?" asks for a sum.
+     ("How big was the fine the FA gave West Ham?", "There had been 11 arrests for public order offences.", False),
+     ("How big was the fine the FA gave West Ham?", "The club were fined £30,000.", True),
+     # An age is no duration.
+     ("How many years in prison did the gunman get?", "An unidentified 24-year-old man is stable.", False),
+     ("How many years in prison did the gunman get?", "He was jailed for 18 months.", True),
+     ("How many years in prison did the gunman get?", "More shots were fired two hours later.", False),
+     # ... but how many times may be answered by the latest of them.
+     ("How many times has Maduro won?", "Maduro was declared the winner for the third consecutive time.", True),
+     ("How many times has Maduro won?", "Maduro won the election in July.", False),
      # A birth date is given as one: another year in a sentence naming them is not it.
      ("When was Mongke Khan born?", "Mongke Khan succeeded Guyuk as Great Khan in 1251.", False),
      ("In what year was Shirley Bassey born?", "Dame Shirley Bassey (born 8 January 1937) is a Welsh singer.", True),

@@ -17,6 +17,8 @@ from tests.helpers import engine_over
         ("What percentage of the vote did he get?", "number"),
         ("When will Ireland name his replacement?", "date"),
         ("In what year was the firm founded?", "date"),
+        ("What time did the polls close?", "date"),
+        ("What time did James McIlroy run in Erfurt?", "number"),  # a race time
         ("Who leads the Liberal Democrats?", "who"),
         ("Which club did Paul Bosvelt leave?", "who"),
         ("Where in Egypt are the new oil blocks?", "where"),
