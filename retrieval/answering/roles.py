@@ -141,6 +141,9 @@ _REPLACED = re.compile(
 )
 
 
+_OCCASION = re.compile(r"\s+(?:for|in|against|at|on|after|during|until|from|when|while)\s.*$", re.I)
+
+
 # "Who replaced David Blunkett?" names the person and not the role: the role is the one news most
 # often gives him ("Home Secretary David Blunkett"; see `search.Searcher._role_of`).
 _REPLACED_WHOM = re.compile(
@@ -194,7 +197,9 @@ def asked_role(question: str) -> RoleQuestion | None:
     """The role and organisation a "Who leads X? / Who is the manager of X?" question asks about
     ("Who replaced X as home secretary?": the role, held by someone other than X)."""
     if m := _REPLACED.match(question):
-        asked = asked_role("Who is the " + re.sub(r"^(?:the|a|an)\s+", "", m.group("role").strip(), flags=re.I))
+        role = re.sub(r"^(?:the|a|an)\s+", "", m.group("role").strip(), flags=re.I)
+        # "... as England captain for the Italy game?": the role without the occasion
+        asked = asked_role("Who is the " + role) or asked_role("Who is the " + _OCCASION.sub("", role))
         return RoleQuestion(asked.role, asked.words, asked.org, clean_name(m.group("old"))) if asked else None
     for same, words in _SAME_AS:
         question = same.sub(words, question)

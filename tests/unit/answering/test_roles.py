@@ -217,6 +217,9 @@ def test_who_replaced_someone_asks_for_the_role_held_by_anyone_else():
     asked = asked_role("Who succeeded Claudio Ranieri as Chelsea manager?")
     assert (asked.role, asked.org, asked.instead_of) == ("manager", "Chelsea", "Claudio Ranieri")
     assert asked_role("Who replaced him as captain?") is None
+    # The occasion is no part of the role.
+    asked = asked_role("Who will replace Jason Robinson as England captain for the Italy game?")
+    assert asked is not None and (asked.role, asked.org, asked.instead_of) == ("captain", "England", "Jason Robinson")
     named = [(1, "David Blunkett", "2004-06-01"), (2, "Charles Clarke", "2004-12-20"), (3, "Blunkett", "2005-01-02")]
     assert roles.choose(named) == "David Blunkett"
     assert roles.choose(named, instead_of="David Blunkett") == "Charles Clarke"
