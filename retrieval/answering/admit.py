@@ -66,12 +66,15 @@ def answering(
     # The other sentences may follow a value question's lead: a multi-hop question's first hop names
     # no date (HotpotQA cited gold 90 -> 88% when they were left out).
     led = not kinds.asks_value(asked or question)
+    person = kinds.age_of(asked or question)
     out: list[tuple[int, float]] = []
     for row, prob in zip(ranked.rows.tolist(), ranked.prob.tolist()):  # best first, until k pass
         text = lex.text(row)
         if not all(check(row, text) for check in checks) or rerank.already_said(text, said):
             continue
-        if not led and kinds.holds_asked_value(asked or question, text):
+        if not led and kinds.holds_asked_value(asked or question, text) and (
+            not person or kinds.gives_age_of(person, text, _context(lex, row))
+        ):
             out.insert(0, (row, prob))
             led = True
         else:
@@ -79,6 +82,13 @@ def answering(
         if led and len(out) >= k:
             break
     return out[:k] if led else []
+
+
+def _context(lex: LexicalIndex, row: int) -> str:
+    """The headline of a sentence's story and the sentence before it (what "the 30-year-old" refers to)."""
+    article = int(lex.article_of(row))
+    before = lex.text(row - 1) if row > lex.article_span(article)[0] else ""
+    return lex.article(article).title + " " + before
 
 
 class _StoryHolders:

@@ -184,10 +184,13 @@ _MEASURE = re.compile(
     r"(?:(?<![\w.,])\d++(?:[.,]\d++)*+|" + _NUMBER_WORD.pattern + r")(?:\s*-\s*|\s+)?(?:" + _UNITS + r")(?![\w-])", re.I
 )
 # "BBC One", "Formula One", "League Two", "Channel Four": a name.
-_NAMED_NUMBER = re.compile(r"\b[A-Z][\w&]*\s+(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b")
+# "BBC News 24", "Channel 4", "Windows 95" too, when a word comes before the name (not "Some 6,500 stores").
+_NAMED_NUMBER = re.compile(
+    r"\b[A-Z][\w&]*\s+(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b|(?<=[\w,] )[A-Z][\w&]*\s+\d{1,3}\b(?![.,]?\d|%|-)"
+)
 _NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", "March 3rd")
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?!,\d)|"
-    r",\s\d{1,3},|\(\d{1,3}\)|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
+    r",\s\d{1,3},|\(\d{1,3}\)|\b(?:aged|age of)\s\d{1,3}\b|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
 )
 
 
@@ -206,7 +209,39 @@ def asks_value(question: str) -> bool:
 # "When was Mongke Khan born?" is not answered by "Mongke Khan succeeded Guyuk as Great Khan in 1251":
 # a birth date is given as one ("born in 1951", "(15 June 1924 - 24 April 2005)").
 _ASKS_BIRTH = re.compile(r"\b(?:when|what|which)\b.*\bborn\b|\bdate of birth\b", re.I)
+_ASKS_AT_DEATH = re.compile(r"\bwhen (?:he|she|they|it) (?:died|was killed)\b|\bat (?:the time of )?(?:his|her|their) death\b", re.I)
+_GIVES_DEATH = re.compile(r"\b(?:died|dies|death|dead|killed)\b", re.I)
 _GIVES_BIRTH = re.compile(r"\b(?:born|birth|birthday)\b|\([^()]{0,120}?\b(?:1\d{3}|20\d\d)\s?[–—-]", re.I)
+
+
+# "How old is Imelda Staunton?" is answered by an age given for her: "Staunton, 49," or "the 31-year-old"
+# after a headline or a sentence naming her; not "The 14-year-old said..." in a story about the Baftas, nor
+# "Robinson ... for 18-year-old Newcastle centre Mathew Tait".
+_AGE_OF = re.compile(
+    r"^\s*(?i:how old (?:is|was|were|will be))\s+(?:[A-Z][\w'’.-]*\s+){0,3}(?P<surname>[A-Z][\w'’-]+)"
+    r"(?:\s+(?i:when|at|in|now|today)\b.*)?\s*\??\s*$"
+)
+_NEAR_AGE = r"(?:'s|’s)?,?\s+(?:\(\d{1,3}\)|\d{1,3},|aged\s\d{1,3}\b|(?:the|a|an)\s+\d{1,3}-year-old\b)"
+_AGE_OF_ANOTHER = re.compile(
+    r"\b\d{1,3}-year-old\s+(?:[\w-]+\s+){0,3}[A-Z][a-z]+\s+[A-Z][a-z]+(?=[,.;:]|\s+(?:who|has|had|is|was|said|will)\b)"
+)
+_ANY_AGE = re.compile(r"\b\d{1,3}-year-old\b|\b(?:aged|age of)\s\d{1,3}\b|\b\d{1,3} years old\b")
+
+
+def age_of(question: str) -> str:
+    """The surname of the person a "How old is <Name>?" question asks about ("" for any other question)."""
+    m = _AGE_OF.match(question)
+    return m.group("surname") if m else ""
+
+
+def gives_age_of(surname: str, text: str, context: str) -> bool:
+    """Whether the sentence gives that person's age: next to their name, or as "the N-year-old" (not an
+    age given for another name) when it or its `context` (the headline and the sentence before) names them."""
+    if re.search(re.escape(surname) + _NEAR_AGE, text):
+        return True
+    if not _ANY_AGE.search(_AGE_OF_ANOTHER.sub(" ", text)):
+        return False
+    return surname in text or surname in context
 
 
 def holds_asked_value(question: str, text: str) -> bool:
@@ -215,6 +250,8 @@ def holds_asked_value(question: str, text: str) -> bool:
     not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum; a
     birth date is one the sentence says is a birth ("born", or a lifespan in brackets)."""
     if _ASKS_BIRTH.search(question) and not _GIVES_BIRTH.search(text):
+        return False
+    if _ASKS_AT_DEATH.search(question) and not _GIVES_DEATH.search(text):  # "How old was he when he died?"
         return False
     if _ASKS_DAY.search(question):  # "On what date...?": a day, not a year ("In 1983 Mr Fischer...")
         return bool(_DAY.search(new_material(text, question)))

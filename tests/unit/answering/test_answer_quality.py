@@ -373,6 +373,9 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      ("How many people watched the replay?", "The BBC will televise the replay live on Wednesday 19 January.", False),
      ("How many people watched the replay?", "The replay will be shown live on BBC One.", False),
      ("How many people watched the replay?", "He volleyed wide from six yards out.", False),
+     ("How many nominations did it get?", "Staunton told BBC News 24 she had not expected it.", False),
+     ("How many times was he married?", "He had made a living since the age of 22.", False),
+     ("How many stores will open at midnight?", "Some 6,500 US stores plan to open just after midnight.", True),
      ("How many miles did she sail?", "She sailed 27,354 miles.", True),
      ("How many people watched the replay?", "The replay, on 19 January, was watched by 6.3 million.", True),
      ("How many original treaties mention rights?", "None of the original treaties mention rights.", True),
@@ -391,6 +394,8 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      # A birth date is given as one: another year in a sentence naming them is not it.
      ("When was Mongke Khan born?", "Mongke Khan succeeded Guyuk as Great Khan in 1251.", False),
      ("In what year was Shirley Bassey born?", "Dame Shirley Bassey (born 8 January 1937) is a Welsh singer.", True),
+     ("How old was Cyril Fletcher when he died?", "Fletcher had made a living since the age of 22.", False),
+     ("How old was Cyril Fletcher when he died?", "Cyril Fletcher has died aged 91 at his home.", True),
      ("In what year was Ezer Weizman born?", "Ezer Weizman (15 June 1924 – 24 April 2005) was President.", True)],
 )
 def test_a_question_asking_for_a_date_sum_share_duration_age_year_or_count_needs_one(question, text, holds):
@@ -458,3 +463,23 @@ def test_a_small_number_the_question_names_may_be_written_as_a_word(tmp_path, se
     assert not ans.abstained and "third son, Ogedei" in ans.citations[0].quote, ans.answer
     ans = engine.ask("Who was Genghis Khan's 7th son?")
     assert ans.abstained, ans.answer
+
+
+def test_an_age_question_is_led_by_that_persons_age(tmp_path, settings):
+    # "How old is Imelda Staunton?" was led by "The 14-year-old said..." (another actress, named the
+    # sentence before); "Robinson ... for 18-year-old Newcastle centre Mathew Tait" is Tait's age.
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Stars shine on Bafta red carpet",
+         "text": "Imelda Staunton was among the stars at the Bafta awards. The younger stars of British film were "
+                 "represented by Emma Watson. The 14-year-old said she was hoping to "
+                 "meet DiCaprio. Jason Robinson had words of comfort for 18-year-old Newcastle centre Mathew Tait, who "
+                 "made his debut."},
+        {"title": "Robinson out of Six Nations",
+         "text": "England captain Jason Robinson will miss the rest of the Six Nations. The 30-year-old will undergo "
+                 "an operation on Friday."},
+    ])
+    ans = engine.ask("How old is Imelda Staunton?")
+    assert ans.abstained or "14-year-old" not in ans.citations[0].quote, ans.answer
+    ans = engine.ask("How old is Jason Robinson?")
+    assert not ans.abstained and "30-year-old" in ans.citations[0].quote, ans.answer
+    assert kinds.gives_age_of("Staunton", "It is also a debut nomination for Staunton, 49, who told BBC News 24.", "")
