@@ -194,8 +194,14 @@ _NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", 
 )
 
 
+# "What was the half-time score?" is answered by a score ("17-6 down at half-time", "a goalless draw").
+_ASKS_SCORE = re.compile(r"\bwhat (?:was |is |were |would be |will be )?(?:the )?(?:[\w-]+ )?score\b", re.I)
+_SCORE = re.compile(r"(?<![\d.,-])\d{1,3}\s?[-–]\s?\d{1,3}(?![\d.,]*\d)|\b(?:goalless|nil)\b", re.I)
+
+
 def asks_value(question: str) -> bool:
-    """True when the question asks for a date, a day, an age, a duration, a sum of money, a share, a year or a count."""
+    """True when the question asks for a date, a day, an age, a duration, a sum of money, a share, a year, a
+    count or a score."""
     if _WHAT_PERIOD.search(question):
         return False
     return bool(
@@ -203,6 +209,7 @@ def asks_value(question: str) -> bool:
         or expected_subkind(question)
         or expected_kind(question) == "date"
         or _ASKS_COUNT.search(question)
+        or _ASKS_SCORE.search(question)
     )
 
 
@@ -259,6 +266,8 @@ def holds_asked_value(question: str, text: str) -> bool:
         return True
     asked = expected_subkind(question)
     new = new_material(text, question)
+    if asked is None and _ASKS_SCORE.search(question):
+        return bool(_SCORE.search(new))
     if asked is None and _ASKS_COUNT.search(question):  # "How many aces...?": a count
         left = _NOT_A_COUNT.sub(" ", _NAMED_NUMBER.sub(" ", new))
         if not re.search(r"\b(?:" + _UNITS + r")\b", question, re.I):

@@ -384,6 +384,10 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      # "How big was the fine?" asks for a sum.
      ("How big was the fine the FA gave West Ham?", "There had been 11 arrests for public order offences.", False),
      ("How big was the fine the FA gave West Ham?", "The club were fined £30,000.", True),
+     # A score question is answered by a score.
+     ("What was the half-time score when France beat England 18-17?", "Barkley missed two efforts before the break.", False),
+     ("What was the half-time score when France beat England 18-17?", "France were 17-6 down at half-time.", True),
+     ("What was the score in the first game?", "It followed their goalless draw in the first game.", True),
      # An age is no duration.
      ("How many years in prison did the gunman get?", "An unidentified 24-year-old man is stable.", False),
      ("How many years in prison did the gunman get?", "He was jailed for 18 months.", True),
