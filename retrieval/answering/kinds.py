@@ -148,10 +148,13 @@ _NEAR_UNITS = {
 _WHAT_PERIOD = re.compile(r"\bwhat (?:period|era)\b", re.I)
 _CLOCK = re.compile(r"\b\d{1,2}(?:[.:]\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.|GMT|BST)\b|\b(?:noon|midnight|o'clock)\b", re.I)
 _ASKS_DAY = re.compile(r"\b(?:what|which) (?:date|day)\b", re.I)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
+    r"Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+)
 _DAY = re.compile(
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
-    r"Jun|Jul|Aug|Sept?|Oct|Nov|Dec|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|"
-    r"tomorrow)\b|\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b"
+    r"\b" + _MONTH + r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tomorrow)\b|"
+    r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b"
 )
 
 
@@ -170,16 +173,13 @@ _ORDINAL = re.compile(
     r"\d+(?:st|nd|rd|th))\b",
     re.I,
 )
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|"
-    r"Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
-)
 # ... and a measure ("six yards out", "in 12 months", "three points") is no count of what was asked for, unless it is
 # the unit asked for ("How many miles...?").
 _UNITS = (
     r"yards?|metres?|meters?|feet|foot|inches|miles?|km|kilometres?|kg|kilos?|kilograms?|tonnes?|mph|seconds?|minutes?|"
     r"hours?|days?|weeks?|months?|years?|decades?|points?"
 )
+_NAMES_A_UNIT = re.compile(r"\b(?:" + _UNITS + r")\b", re.I)
 _MEASURE = re.compile(
     r"(?:(?<![\w.,])\d++(?:[.,]\d++)*+|" + _NUMBER_WORD.pattern + r")(?:\s*-\s*|\s+)?(?:" + _UNITS + r")(?![\w-])", re.I
 )
@@ -253,7 +253,7 @@ def gives_age_of(surname: str, text: str, context: str) -> bool:
 
 def holds_asked_value(question: str, text: str) -> bool:
     """False when the question asks for a date, an age, a duration, a sum of money, a share, a year, a
-    day or a count and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
+    day, a count or a score and `text` holds none beyond the question's own words ("How much did Microsoft pay for Giant?" is
     not answered by "In December 2004 it bought Giant"). "By how much...?" takes a share or a sum; a
     birth date is one the sentence says is a birth ("born", or a lifespan in brackets)."""
     if _ASKS_BIRTH.search(question) and not _GIVES_BIRTH.search(text):
@@ -270,7 +270,7 @@ def holds_asked_value(question: str, text: str) -> bool:
         return bool(_SCORE.search(new))
     if asked is None and _ASKS_COUNT.search(question):  # "How many aces...?": a count
         left = _NOT_A_COUNT.sub(" ", _NAMED_NUMBER.sub(" ", new))
-        if not re.search(r"\b(?:" + _UNITS + r")\b", question, re.I):
+        if not _NAMES_A_UNIT.search(question):
             left = _MEASURE.sub(" ", left)
         return bool(_COUNT.search(left)) or bool(
             _ASKS_TIMES.search(question) and _ORDINAL.search(new)
