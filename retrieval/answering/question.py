@@ -50,6 +50,12 @@ _SOURCE_AFTER = re.compile(
     r"(?:,\s*|(?<![\s,])\s+)(?:according to|in|from) (?:the |your )?(?:news|articles?|stories|story|reports?|papers?|coverage)(?=\s*[?.!]*$)",
     re.I,
 )
+# "What's going on in Venezuela?" asks what "Tell me about Venezuela" asks: "going on" and "happening"
+# are in no article (the question covered none of its weight and was declined).
+_WHATS_UP_WITH = re.compile(
+    r"^what(?:'s|’s|\s+is|\s+has\s+been|\s+was)?\s+(?:going\s+on|happening|the\s+latest|new)\s+(?:in|with|at|on|about|for)\s+(?=\S)",
+    re.I,
+)
 _BRACKET = re.compile(r"(?<!\s)\s*[()]+\s*")  # "Arsenal (football club)?" -> "Arsenal football club?"
 _BEFORE_STOP = re.compile(r"(?<!\s)\s+(?=[?.!,;:])")  # a run read from its first space: no retries
 _SHORT = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w/])")
@@ -57,9 +63,11 @@ _SHORT = re.compile(r"(?<![\w/])(?:" + "|".join(re.escape(k) for k in sorted(_SH
 
 def plain_question(question: str) -> str:
     """The question without a greeting or address before it, brackets or chat shorthand ("hey bot,
-    wat happened to yukos" -> "what happened to yukos"); what is searched, not what is shown."""
+    wat happened to yukos" -> "what happened to yukos"), "What's going on in X?" asked as "Tell me
+    about X"; what is searched, not what is shown."""
     rest = _ADDRESS.sub("", _BEFORE_STOP.sub("", _BRACKET.sub(" ", question)).strip(), count=1)
     rest = _SOURCE_AFTER.sub("", rest, count=1)
+    rest = _WHATS_UP_WITH.sub("Tell me about ", rest, count=1)
     rest = _SHORT.sub(lambda m: _SHORTHAND[m.group(0)], rest or question)
     return rest
 

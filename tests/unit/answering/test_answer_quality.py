@@ -88,6 +88,13 @@ def test_tell_me_more_in_a_conversation_is_a_follow_up(seed_engine):
     assert ans.answer != TOO_VAGUE
 
 
+def test_whats_going_on_in_a_place_is_answered_like_tell_me_about_it(seed_engine):
+    # "going on" and "happening" are in no article: the question covered none of its weight and was declined.
+    for question in ("What is going on in Venezuela?", "What's happening in Venezuela?"):
+        ans = seed_engine.ask(question)
+        assert not ans.abstained and "Venezuela" in ans.citations[0].quote, question
+
+
 @pytest.mark.parametrize(
     "question",
     ["Who won the 2030 World Cup?", "Who won the 2004 Super Bowl?", "What will the weather be in Caracas in 2031?"],
@@ -181,7 +188,11 @@ def test_role_questions_name_the_holder(news_engine, question, holder):
      ("Thanks! And who replaced him?", "And who replaced him?"), ("Great Britain's PM?", "Great Britain's PM?"),
      ("How much did Glazer offer, according to the articles?", "How much did Glazer offer?"),
      # Capitals are no shorthand ("BC", "U2"), nor is a word holding one ("bcc").
-     ("Who won in BC?", "Who won in BC?"), ("What did U2 do in bcc?", "What did U2 do in bcc?")],
+     ("Who won in BC?", "Who won in BC?"), ("What did U2 do in bcc?", "What did U2 do in bcc?"),
+     # "What's going on in X?" asks what "Tell me about X" asks; "What happened to X?" asks for an event.
+     ("What's going on in Venezuela?", "Tell me about Venezuela?"),
+     ("what is happening with the Glazer bid", "Tell me about the Glazer bid"),
+     ("What happened to Yukos?", "What happened to Yukos?"), ("What is going on?", "What is going on?")],
 )
 def test_greetings_and_chat_shorthand_are_not_searched(question, plain):
     from retrieval.answering.question import plain_question
