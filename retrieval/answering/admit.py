@@ -87,8 +87,8 @@ def answering(
 def _context(lex: LexicalIndex, row: int) -> str:
     """The headline of a sentence's story and the sentence before it (what "the 30-year-old" refers to)."""
     article = int(lex.article_of(row))
-    before = lex.text(row - 1) if row > lex.article_span(article)[0] else ""
-    return lex.article(article).title + " " + before
+    lo = lex.article_span(article)[0]
+    return " ".join([lex.article(article).title, *lex.texts(max(lo, row - 1), row)])
 
 
 class _StoryHolders:
@@ -139,7 +139,6 @@ _ASKED_NUMBER = re.compile(r"(?<![\w.,£$€-])(\d+(?:[.,]\d+)*)(st|nd|rd|th)?(?
 _TIME = re.compile(r"\b\d{1,2}[:.]\d\d\b")  # "22:06"
 _DAY_OF_MONTH = ("day_month", "month_day", "iso")  # date_rules' atoms naming a day ("October 22", "1st of May")
 _WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
-_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 
 
 def _mentions_the_asked_numbers(lex: LexicalIndex, ranked: rerank.Ranked, question: str, story_text: _StoryText) -> bool:
@@ -157,7 +156,7 @@ def _mentions_the_asked_numbers(lex: LexicalIndex, ranked: rerank.Ranked, questi
     for n, suffix in asked:
         forms = [re.escape(n), re.escape(n.replace(",", ""))]  # "2,000" or "2000"
         if n.isdigit() and 1 <= int(n) <= len(_WORDS):
-            forms.append((_ORDINALS if suffix else _WORDS)[int(n) - 1])
+            forms.append((kinds.ORDINAL_WORDS if suffix else _WORDS)[int(n) - 1])
         if not re.search(r"(?<![\w.,])(?:" + "|".join(forms) + r")(?![.,]?\d)", text, re.I):
             return False
     return True

@@ -168,11 +168,8 @@ _COUNT = re.compile(
 )
 # ... but "How many times has Maduro won?" is answered by "for the third consecutive time".
 _ASKS_TIMES = re.compile(r"\bhow many times\b", re.I)
-_ORDINAL = re.compile(
-    r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\w+teenth|\w+tieth|"
-    r"\d+(?:st|nd|rd|th))\b",
-    re.I,
-)
+ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+_ORDINAL = re.compile(r"\b(?:" + "|".join(ORDINAL_WORDS) + r"|\w+teenth|\w+tieth|\d+(?:st|nd|rd|th))\b", re.I)
 # ... and a measure ("six yards out", "in 12 months", "three points") is no count of what was asked for, unless it is
 # the unit asked for ("How many miles...?").
 _UNITS = (
