@@ -2,6 +2,8 @@
 
 The ranker scores how likely each sentence is to answer; some sentences cannot answer however
 likely they look, and some questions are answered by no candidate at all:
+- a question naming only people or things of two or more words that no story names ("How long did it
+  take Ellen MacArthur to sail around the world?" over a set that never names her);
 - a question naming a year no candidate story mentions ("Who won the 2030 World Cup?"), or a dated
   story whose years are all far from the asked one; a question naming another number no candidate
   story mentions ("...ranked as the 22nd most liveable city?" when the stories say 32nd);
@@ -26,6 +28,7 @@ import numpy as np
 
 from retrieval.answering import date_rules, kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
+from retrieval.text import tokenize
 
 _YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
 
@@ -44,6 +47,8 @@ def answering(
     `question` is the standalone question, `asked` the reader's own words when they differ, `role`
     the role question read from them (if any), `said` the content words of the last answer.
     """
+    if not _names_something_indexed(lex, kinds.named_things(asked or question)):
+        return []
     story_text = _StoryText(lex)
     ranked = _near_the_asked_year(lex, ranked, question, story_text)
     if not _mentions_the_asked_numbers(lex, ranked, asked or question, story_text):
@@ -82,6 +87,16 @@ def answering(
         if led and len(out) >= k:
             break
     return out[:k] if led else []
+
+
+def _names_something_indexed(lex: LexicalIndex, names: list[str]) -> bool:
+    """True when the index names one of the question's names (in a sentence, a headline or as a source), or it
+    gives none."""
+    wanted = [terms for name in names if (terms := tokenize(name))]
+    if not wanted:
+        return True
+    sources = {t for source in lex.sources for t in tokenize(source)}
+    return any(all(t in sources or lex.doc_freq([t])[t] > 0 for t in terms) for terms in wanted)
 
 
 def _context(lex: LexicalIndex, row: int) -> str:
