@@ -55,13 +55,20 @@ def answering(
         return []
     checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
-        checks.append(lambda r, text: roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r))))
-        if role.instead_of:  # "Who replaced X?": a sentence naming another holder, not about X in the role,
-            # in a story not from X's time (one naming X in the role: its other holders came before X)
+        def holds_role(r: int, text: str) -> bool:
+            return roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r)))
+
+        if role.instead_of:  # "Who replaced X?": a sentence saying who replaced X, or one naming another holder,
+            # not about X in the role, in a story not from X's time (one naming X in the role: its other holders came before X)
             named = _StoryHolders(lex, role)
-            checks.append(lambda r, text: roles.about_successor(text, role))
-            checks.append(lambda r, text: any(not roles.same_person(n, role.instead_of) for n in named.of(r)))
-            checks.append(lambda r, text: not named.in_story(r, role.instead_of))
+            checks.append(lambda r, text: roles.names_replacement(text, role) or (
+                holds_role(r, text)
+                and roles.about_successor(text, role)
+                and any(not roles.same_person(n, role.instead_of) for n in named.of(r))
+                and not named.in_story(r, role.instead_of)
+            ))
+        else:
+            checks.append(holds_role)
     elif kinds.asks_who_won(question):
         checks.append(lambda r, text: kinds.says_who_won(text))
     if kinds.asks_what_happened(asked or question):
