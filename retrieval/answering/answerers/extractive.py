@@ -32,6 +32,11 @@ NEGATIVE_MAX_WORDS = 18  # the negation rule is for short questions ("What is no
 _NEGATION = re.compile(
     r"\b(not|never|no|none|nor|cannot|neither|without|nobody|nothing)\b|n['’]t\b", re.IGNORECASE
 )
+_YES_NO_OR_WHY = re.compile(
+    r"\s*(?:why|(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|shall|may|might|must)(?:n['’]t)?|"
+    r"won['’]t|can['’]t|shan['’]t)\b",
+    re.IGNORECASE,
+)
 # Openers that tie a sentence to the one before it; an answer reads better without them.
 _LEADING_CONNECTIVE = re.compile(
     r"^(however|but|and|meanwhile|also|still|moreover|furthermore|in addition|additionally|"
@@ -77,8 +82,14 @@ class ExtractiveAnswerer:
 
 
 def negative_mismatch(question: str, evidence: str) -> bool:
-    """A short question asking what is *not* so, answered by a sentence that negates nothing."""
+    """A short question asking what is *not* so, answered by a sentence that negates nothing.
+
+    Not a question asking yes or no ("Didn't the two of them fall out once?", "Will it work for people
+    without broadband?": asking for confirmation) or why ("Why won't Howard promise bigger tax cuts?":
+    the reason need not negate anything)."""
     if len(question.split()) > NEGATIVE_MAX_WORDS or re.search(r"\bnot only\b", question, re.IGNORECASE):
+        return False
+    if _YES_NO_OR_WHY.match(question):
         return False
     return bool(_NEGATION.search(question)) and not _NEGATION.search(evidence)
 

@@ -88,6 +88,14 @@ def test_a_short_negative_question_needs_a_negative_sentence():
     assert negative_mismatch("What is not the primary law of the EU?", "The primary law of the EU consists of treaties.")
     assert not negative_mismatch("Who did not attend?", "The minister did not attend the summit.")
     assert not negative_mismatch("Which company is not only big but also fast and also has many offices?", "X is big.")
+    assert negative_mismatch("When didn't Washington learn about it?", "Washington learnt of it in May.")
+    # A question asking yes or no asks for confirmation, and why asks a reason: neither needs a negation.
+    fell_out = "Ceplak is a great rival of Holmes and the pair fell out when Holmes questioned her victory."
+    assert not negative_mismatch("Didn't the two of them fall out once?", fell_out)
+    assert not negative_mismatch("Will the talking search engine work for people without broadband?",
+                                 "Its compression means it will also work on slower dial-up connections.")
+    assert not negative_mismatch("Why won't Michael Howard promise bigger tax cuts straight away?",
+                                 "There is a limit to what we can do in one go, in our first Budget.")
 
 
 def test_further_citations_must_be_nearly_as_likely_as_the_best(answerer):
