@@ -197,6 +197,16 @@ _NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", 
 )
 
 
+# "When are the Independent Spirit Awards?" is not answered by "...dominated this year's Independent Spirit
+# Awards" nor "The awards, now in their 20th year, ...": a period that names a thing or counts years is no time.
+_NOT_A_WHEN = re.compile(
+    r"\b(?:this|last|next|that|the|a|each|every)\s+(?:year|week|month|day|decade|century|season|summer|winter|spring|autumn)(?:'s|’s|s'|s’)"
+    r"|\b(?:\d+(?:st|nd|rd|th)|" + "|".join(ORDINAL_WORDS) + r")\s+(?:year|week|month|day|decade|century)\b"
+    r"|\b\d+[\s-]+(?:years?|months?|weeks?|days?)[\s-]+old\b|\b\d+-(?:year|month|week|day)-old\b",
+    re.I,
+)
+
+
 # "What was the half-time score?" is answered by a score ("17-6 down at half-time", "a goalless draw").
 _ASKS_SCORE = re.compile(r"\bwhat (?:was |is |were |would be |will be )?(?:the )?(?:[\w-]+ )?score\b", re.I)
 _SCORE = re.compile(r"(?<![\d.,-])\d{1,3}\s?[-–]\s?\d{1,3}(?![\d.,]*\d)|\b(?:goalless|nil)\b", re.I)
@@ -279,7 +289,10 @@ def holds_asked_value(question: str, text: str) -> bool:
             _ASKS_TIMES.search(question) and _ORDINAL.search(new)
         )
     if asked is None:  # "When...?": a year, a day, a month, "last week", a time of day
-        return expected_kind(question) != "date" or has_kind("date", new) or bool(_CLOCK.search(new))
+        if expected_kind(question) != "date":
+            return True
+        new = _NOT_A_WHEN.sub(" ", new)
+        return has_kind("date", new) or bool(_CLOCK.search(new))
     if _BY_HOW_MUCH.search(question):
         return any(holds.search(new) for name, _, holds in _SUBKINDS if name in ("money", "share"))
     if asked[0] == "year":  # any year, not only the recent ones the ranker's feature counts

@@ -420,7 +420,12 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
       "Holmes cruised to victory in a time of four minutes 14.74 seconds.", True),
      ("What time did James McIlroy run in Erfurt?", "He set a personal best of one minute, 46.68 seconds.", True),
      ("What time did James McIlroy run in Erfurt?", "He won the 800m in Erfurt on Sunday.", False),
-     ("What was her winning time?", "She won in 2:24:38.", True)],
+     ("What was her winning time?", "She won in 2:24:38.", True),
+     # A period naming a thing ("this year's awards") or counting years ("in their 20th year") is no time.
+     ("When are the Independent Spirit Awards?", "Sideways dominated this year's Independent Spirit Awards.", False),
+     ("When are the Independent Spirit Awards?", "The awards, now in their 20th year, honour independent films.", False),
+     ("When are the Independent Spirit Awards?", "The awards are held on 26 February.", True),
+     ("When will the smoking ban start?", "The ban will be introduced next year.", True)],
 )
 def test_a_question_asking_for_a_date_sum_share_duration_age_year_or_count_needs_one(question, text, holds):
     assert kinds.holds_asked_value(question, text) is holds
