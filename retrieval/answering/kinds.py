@@ -52,8 +52,10 @@ _SUBKINDS = (
      re.compile(_N + r"[\s-]+(?:\w+[\s-]+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|seasons?|decades?|"
                 r"centur(?:y|ies)|nights?)\b(?![\s-]+old\b)|\b(?:life|lifetime|indefinite(?:ly)?)\b", re.I)),  # not "a 24-year-old"
     ("money",
-     re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|spend|spent|worth|price|raise|raised|fine|fined|earn|earned|sell|sold|"
-                r"bid|charge|fund|invest|invested|owe|lose|lost|make|made|save|saved|borrow|compensation|award)\b|"
+     re.compile(r"\bhow much\b.*\b(cost|costs|costing|pay|pays|paying|paid|spend|spends|spending|spent|worth|price|priced|raise|raises|"
+                r"raising|raised|fine|fined|earn|earns|earning|earned|sell|sells|selling|sold|bid|bidding|charge|charges|charging|charged|"
+                r"fund|invest|invests|investing|invested|owe|owes|owed|lose|loses|losing|lost|make|makes|making|made|save|saves|saving|"
+                r"saved|borrow|borrowing|borrowed|compensation|award)\b|"
                 r"\bwhat (price|fee|fine|salary|cost|bid|profit|profits|revenue|revenues|sum|payout|pay-off|payoff|deal|"
                 r"value|budget|loss|losses|turnover|sales)\b|\bhow much (money|cash)\b|"
                 r"\bhow (big|large|high|small) (is|was|were|are|will be) (?:the |their |its |his |her )?(?:\w+(?:'s|’s)? )?(fine|bill|fee|payout|pay-off|"

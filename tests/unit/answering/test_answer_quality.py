@@ -365,6 +365,8 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
     ("question", "text", "holds"),
     [("How much did Microsoft pay for Giant?", "In December 2004 it bought Giant.", False),
      ("How much did Microsoft pay for Giant?", "It paid $35m for Giant.", True),
+     ("How much is Microsoft paying to buy Sybari Software?", "The company announced it was buying Sybari Software.", False),
+     ("How much is Microsoft paying to buy Sybari Software?", "Microsoft is paying $40m for Sybari.", True),
      ("How old is Damian Hockney?", "Damian Hockney, 49, left UKIP.", True),
      ("How old is Damian Hockney?", "Damian Hockney left UKIP to join Veritas.", False),
      ("By how much did BT cut the charge?", "BT is shaving 70% off the cost.", True),
