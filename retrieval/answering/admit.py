@@ -97,13 +97,17 @@ def answering(
 
 
 def _names_something_indexed(lex: LexicalIndex, names: list[str]) -> bool:
-    """True when the index names one of the question's names (in a sentence, a headline or as a source), or it
-    gives none."""
+    """True when the index names one of the question's names (in a sentence, a headline or as a source; spelt
+    as the reader wrote it or almost: "Nistlerooy" is Nistelrooy), or it gives none."""
     wanted = [terms for name in names if (terms := tokenize(name))]
     if not wanted:
         return True
     sources = {t for source in lex.sources for t in tokenize(source)}
-    return any(all(t in sources or lex.doc_freq([t])[t] > 0 for t in terms) for terms in wanted)
+
+    def indexed(term: str) -> bool:
+        return term in sources or lex.doc_freq([term])[term] > 0 or bool(lex.spelled_like(term))
+
+    return any(all(indexed(t) for t in terms) for terms in wanted)
 
 
 def _context(lex: LexicalIndex, row: int) -> str:

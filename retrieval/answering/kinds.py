@@ -203,7 +203,7 @@ _NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", 
 # Awards" nor "The awards, now in their 20th year, ...": a period that names a thing or counts years is no time.
 _NOT_A_WHEN = re.compile(
     r"\b(?:this|last|next|that|the|a|each|every)\s+(?:year|week|month|day|decade|century|season|summer|winter|spring|autumn)(?:'s|’s|s'|s’)"
-    r"|\b(?:\d+(?:st|nd|rd|th)|" + "|".join(ORDINAL_WORDS) + r")\s+(?:year|week|month|day|decade|century)\b"
+    r"|\b(?:\d+(?:st|nd|rd|th)|" + "|".join(ORDINAL_WORDS) + r")\s+year\b"  # not "the 19th century"
     r"|\b\d+[\s-]+(?:years?|months?|weeks?|days?)[\s-]+old\b|\b\d+-(?:year|month|week|day)-old\b",
     re.I,
 )
@@ -323,6 +323,8 @@ def named_things(question: str) -> list[str]:
     out = []
     for m in _NAMES.finditer(question):
         words = m.group(0).split()
+        if m.start() == len(question) - len(question.lstrip()):  # "Besides Leibniz, ...": the first word is no name
+            words = words[1:]
         while words and words[0] in _NOT_NAME_WORDS:
             words = words[1:]
         last = re.sub(r"(?:'s|’s|')$", "", words[-1]) if len(words) >= 2 else ""

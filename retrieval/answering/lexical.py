@@ -188,6 +188,10 @@ class LexicalIndex:
             self._df.update(self.store.doc_freq(want))
         return {t: self._df[t] for t in terms}
 
+    def spelled_like(self, term: str) -> list[str]:
+        """Indexed terms spelled almost like `term` (a misspelt name: "nistlerooy" -> "nistelrooy")."""
+        return self.store.spelled_like(term)
+
     def idf(self, term: str) -> float:
         """Lucene's idf; a term no sentence has gets the highest (the rarest possible)."""
         n = max(IDF_MIN_ROWS, self.n_rows)

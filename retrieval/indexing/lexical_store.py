@@ -23,6 +23,7 @@ FTS5 sees them through an encoding that maps each term to exactly one FTS token.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import shutil
@@ -63,6 +64,9 @@ CREATE TABLE IF NOT EXISTS sentences (
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING FTS(terms, content='', tokenize='ascii');
 CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING FTSvocab(fts, row);
 """
+# A name a reader misspells is still looked up (`spelled_like`): terms this alike (difflib's ratio), this long.
+SPELLING_CUTOFF = 0.85
+SPELLING_MIN_CHARS = 6
 FTS_MODULE = "fts5"  # SQLite's full-text module (part of every python.org, pyenv and distro build seen)
 
 
@@ -230,6 +234,17 @@ class LexicalStore:
             row = conn.execute("SELECT doc FROM fts_vocab WHERE term = ?", (fts_term(t),)).fetchone()
             out[t] = int(row[0]) if row else 0
         return out
+
+    def spelled_like(self, term: str, cutoff: float = SPELLING_CUTOFF) -> list[str]:
+        """Indexed terms spelled almost like `term` ("nistlerooy" -> "nistelrooy", "beibniz" -> "leibniz"): of
+        about its length, starting with its letter or ending in its last two, at least `cutoff` alike."""
+        if len(term) < SPELLING_MIN_CHARS or not term.isalnum():
+            return []
+        rows = self.db().execute(
+            "SELECT term FROM fts_vocab WHERE length(term) BETWEEN ? AND ? AND (substr(term, 1, 1) = ? OR substr(term, -2) = ?)",
+            (len(term) - 2, len(term) + 2, term[0], term[-2:]),
+        )
+        return difflib.get_close_matches(term, [r[0] for r in rows], n=3, cutoff=cutoff)
 
     def articles_since(self, gen: int) -> tuple[list[tuple], list[int]]:
         """Articles added or changed after generation `gen`, and the numbers of those deleted."""

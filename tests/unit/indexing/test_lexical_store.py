@@ -88,6 +88,17 @@ def test_a_small_index_weighs_words_as_a_large_one_would(opened):
     assert lex.idf("zorblax") > 0.5 * lex.idf("neverseenword")  # 0.06 of it over three rows
 
 
+def test_a_misspelt_term_finds_the_indexed_spelling(opened):
+    settings, index = opened
+    index.add_articles(ARTICLES + [Article(title="Nistelrooy back", text="Ruud van Nistelrooy trained with Leibniz.", key="r")])
+    lex = Searcher(index, settings).lexical()
+    assert lex.spelled_like("nistlerooy") == ["nistelrooy"]  # letters swapped
+    assert lex.spelled_like("beibniz") == ["leibniz"]  # the first letter wrong
+    assert lex.spelled_like("fireworx") == ["firework"]
+    assert lex.spelled_like("macarthur") == []
+    assert lex.spelled_like("rats") == []  # too short to guess ("rate")
+
+
 def test_terms_with_punctuation_are_one_fts_token_and_questions_are_not_fts_syntax(opened):
     settings, index = opened
     index.add_articles(ARTICLES)
