@@ -403,7 +403,8 @@ _ASKS_NOT_ONLY_PAST = re.compile(
 )
 # Lower case only: "Will" opening a sentence is as often a name.
 _SAYS_FUTURE = re.compile(
-    r"\b(?:will|won't|(?:is|are) (?:set|expected|due|poised|scheduled) to|could be)\b"
+    r"\b(?:will|won't|(?:is|are) (?:set|expected|due|poised|scheduled|planning|preparing|hoping|going) to|could be|"
+    r"plans? to|intends? to|aims? to)\b"  # not "planned to last 48 hours, it went on for 63 days"
 )
 # What someone said will happen is what they said, which may be what was asked ("OpenAI announced
 # that GPT-4 with vision will become available", "...predicted a planet that could be found").

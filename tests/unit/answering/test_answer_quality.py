@@ -287,7 +287,11 @@ def test_questions_about_what_happened(question, past):
      ("The sale is expected to be complete in three weeks.", True), ("The first leg is set to be played in Accra.", True),
      ("The A380 flew for the first time on 27 April.", False), ("He missed the game due to injury.", False),
      ("OpenAI announced that GPT-4 with vision will become available.", False),
-     ("The firm said it will cut 3,000 jobs.", False), ("Will Smith starred in the film.", False)],
+     ("The firm said it will cut 3,000 jobs.", False), ("Will Smith starred in the film.", False),
+     # A plan is not what happened: "What date did the PSP go on sale?" is not answered by a store's plan.
+     ("Some 6,500 US stores plan to open just after midnight on Tuesday 9 November.", True),
+     ("The firm is planning to float on 1 May.", True), ("Sony said it plans to launch in March.", False),
+     ("The struggle, planned to last 48 hours, went on for 63 days.", False)],
 )
 def test_sentences_saying_what_will_happen(text, future):
     from retrieval.answering import kinds
