@@ -385,6 +385,30 @@ def says_who_won(text: str) -> bool:
     return bool(_SAYS_WHO_WON.search(text))
 
 
+# "Was Michael Jackson found guilty or not guilty at the end of his trial?" asks for a verdict: his mother's
+# "100% certain her son did not commit" the crimes is none, nor is anything else said before a jury decided.
+_ASKS_VERDICT = re.compile(
+    r"^\s*(?:was|were|is|are|has|have|had|did|will)\b.*\b(?:found\s+(?:not\s+)?guilty|guilty\s+or\s+not|convicted|"
+    r"acquitted|cleared\s+of)\b|\bwhat\s+(?:was|is|were)\s+the\s+verdict\b",
+    re.I,
+)
+_SAYS_VERDICT = re.compile(
+    r"\b(?:guilty|acquit\w*|convict\w*|verdicts?|cleared|jury\s+found|found\s+(?:him|her|them)|jailed|sentenced|"
+    r"pleaded|admitted)\b",
+    re.I,
+)
+
+
+def asks_verdict(question: str) -> bool:
+    """True for "Was X found guilty?", "Was she convicted?", "What was the verdict?"."""
+    return bool(_ASKS_VERDICT.search(question))
+
+
+def says_verdict(text: str) -> bool:
+    """True when the text gives a verdict or what follows one (found guilty, acquitted, cleared, jailed)."""
+    return bool(_SAYS_VERDICT.search(text))
+
+
 # "When did the A380 make its maiden flight?" asks what happened; "Due to enter service in 2006, the
 # A380 will replace the 747" says what will happen, and "3,000 jobs could be lost if the deal goes
 # ahead" what could: neither answers it, however close (measured on the dev set's and the second

@@ -553,3 +553,34 @@ def test_a_question_naming_only_what_no_story_names_is_declined(tmp_path, settin
     # A name misspelt is still the name: readers type "Yelena Isinbaeva".
     ans = engine.ask("How many world records has Yelena Isinbaeva set?")
     assert not ans.abstained and "12th world record" in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [("Was Michael Jackson found guilty or not guilty at the end of his trial?", True),
+     ("Was the nanny's visa fast-tracked?", False),
+     ("Has Kenteris been cleared of missing the test?", True),
+     ("What was the verdict in the Jackson trial?", True),
+     ("Who is the individual who pleaded not guilty to fraud charges?", False)],
+)
+def test_questions_asking_for_a_verdict(question, asks):
+    assert kinds.asks_verdict(question) is asks
+
+
+def test_a_verdict_question_is_answered_only_by_a_verdict(tmp_path, settings):
+    # "Was Michael Jackson found guilty or not guilty at the end of his child abuse trial?" over the BBC set
+    # (written before the jury decided) quoted his mother's "100% certain" he did not commit the crimes.
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Jackson's mother backs son",
+         "text": "Michael Jackson's mother has said she is 100% certain her son did not commit the child abuse "
+                 "crimes he is charged with. His trial on child abuse charges begins next month in Santa Maria."},
+    ])
+    question = "Was Michael Jackson found guilty or not guilty at the end of his child abuse trial?"
+    assert engine.ask(question).abstained
+    engine_over(tmp_path / "corpus", settings, [
+        {"title": "Jackson cleared of all charges",
+         "text": "A jury in Santa Maria found Michael Jackson not guilty of all ten charges at the end of his child "
+                 "abuse trial. Fans cheered outside the court."},
+    ], engine)
+    ans = engine.ask(question)
+    assert not ans.abstained and "not guilty" in ans.citations[0].quote, ans.answer

@@ -1,4 +1,5 @@
-"""benchmarks/data/reader_questions.jsonl: a second writer's reader questions, checked as its README says."""
+"""benchmarks/data/reader_questions.jsonl and third_writers_questions.jsonl: other writers' reader questions,
+checked as their README says."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from retrieval.indexing.sentences import split_sentences
 from retrieval.sources.files import article_from_text
 from tests.helpers import DATASETS, REPO
 
-READER = REPO / "benchmarks" / "data" / "reader_questions.jsonl"
+DATA = REPO / "benchmarks" / "data"
+# file -> (singles, follow-ups, unanswerables)
+SETS = {"reader_questions.jsonl": (100, 20, 34), "third_writers_questions.jsonl": (80, 20, 27)}
 CORPUS = DATASETS / "bbc_news_2225"
 DEV = DATASETS / "bbc_news_questions_dev" / "questions.jsonl"
 
@@ -21,9 +24,14 @@ def squeeze(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.fixture(scope="module", params=sorted(SETS))
+def name(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def records() -> list[dict]:
-    return [json.loads(line) for line in READER.read_text(encoding="utf-8").splitlines() if line.strip()]
+def records(name) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +41,12 @@ def corpus() -> dict[str, str]:
     return {str(p.relative_to(CORPUS)): p.read_bytes().decode("utf-8") for p in sorted(CORPUS.glob("*/*.txt"))}
 
 
-def test_it_loads_as_a_jsonl_evaluation_set(records):
-    ds = load_dataset("jsonl", READER)
-    assert len(ds.questions) == len(records) == 154
-    assert Counter(r["kind"] for r in records) == {"single": 100, "followup": 20, "unanswerable": 34}
-    assert sum(not q.answerable for q in ds.questions) == 34
+def test_it_loads_as_a_jsonl_evaluation_set(name, records):
+    singles, followups, unanswerables = SETS[name]
+    ds = load_dataset("jsonl", DATA / name)
+    assert len(ds.questions) == len(records) == singles + followups + unanswerables
+    assert Counter(r["kind"] for r in records) == {"single": singles, "followup": followups, "unanswerable": unanswerables}
+    assert sum(not q.answerable for q in ds.questions) == unanswerables
     assert all(isinstance(r.get("near_miss"), bool) for r in records if r["kind"] == "unanswerable")
     assert all(len(r["history"]) == 1 and r["history_evidence"] for r in records if r["kind"] == "followup")
 
