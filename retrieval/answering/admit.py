@@ -2,15 +2,16 @@
 
 The ranker scores how likely each sentence is to answer; some sentences cannot answer however
 likely they look, and some questions are answered by no candidate at all:
-- a question naming only people or things of two or more words that no story names ("How long did it
-  take Ellen MacArthur to sail around the world?" over a set that never names her);
+- a question naming only people or things of two or more words that no story, headline or source
+  names, however spelt ("How long did it take Ellen MacArthur to sail around the world?" over a set
+  that never names her);
 - a question naming a year no candidate story mentions ("Who won the 2030 World Cup?"), or a dated
   story whose years are all far from the asked one; a question naming another number no candidate
   story mentions ("...ranked as the 22nd most liveable city?" when the stories say 32nd);
 - a role question answered only by a sentence naming the role ("Who runs Google?"), a "Who
-  replaced X?" only by another holder, from a story not naming X in the role (its other holders
-  came before X), "Who won...?" only by a sentence saying someone won, "Was X found guilty?" only by a
-  verdict;
+  replaced X?" only by a sentence saying who replaced X or by another holder, from a story not naming
+  X in the role (its other holders came before X), "Who won...?" only by a sentence saying someone
+  won, "Was X found guilty?" only by a verdict;
 - what will or could happen does not answer what happened; a team sheet answers only a question
   about the team;
 - a question asking for a date, a sum, a share, a duration, an age, a year or a count is led by a

@@ -164,29 +164,20 @@ def replaced_whom(question: str, standalone: str = "") -> str:
 _SUCCESSION = re.compile(r"\b(?:replac\w*|succe\w*|took\s+over|tak\w+\s+over|in\s+place\s+of|stand-in|new)\b", re.I)
 
 
-# "...the decision to replace chief executive Tim Koogle with Terry Semel", "Koogle was replaced by Semel",
-# "Semel, who succeeded Koogle in 2001": the sentence names who followed X itself.
-_NAME_AFTER = r"(?:[\w'’-]+\s+){0,3}?%s\b[^.;:]{0,25}?\b(?:with|by)\s+(?:\w+\s+){0,2}?(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)"
-_REPLACE_VERB = r"\b(?:replac\w*|succeed\w*)\s+"
-_NEW_BEFORE = (
-    r"(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)(?:,\s*who|\s+(?:has|had|have|will|is to))?\s+(?:replaced|replaces|succeeded|succeeds|"
-    r"took over from|takes over from|has taken over from)\s+(?:\w+\s+){0,3}?%s\b"
+_NEW = r"(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)"
+_REPLACEMENT = (  # "...replace chief executive Tim Koogle with Terry Semel", "Koogle was replaced by Semel", "Semel, who succeeded Koogle"
+    r"\b(?:replac\w*|succeed\w*)\s+(?:[\w'’-]+\s+){0,3}?%s\b[^.;:]{0,25}?\b(?:with|by)\s+(?:\w+\s+){0,2}?" + _NEW,
+    r"%s\s+(?:was|has been|had been|is being|will be)\s+(?:replaced|succeeded)\s+(?:as\s+[^.;:]{0,30}?)?by\s+(?:\w+\s+){0,2}?" + _NEW,
+    _NEW + r"(?:,\s*who|\s+(?:has|had|have|will|is to))?\s+(?:replaced|replaces|succeeded|succeeds|took over from|"
+    r"takes over from|has taken over from)\s+(?:\w+\s+){0,3}?%s\b",
 )
 
 
 def names_replacement(text: str, asked: RoleQuestion) -> bool:
-    """For "Who replaced X (as <role>)?": True when the sentence says who replaced X ("replace chief executive
-    Tim Koogle with Terry Semel", "Koogle was replaced by Semel", "Semel, who succeeded Koogle")."""
-    if not asked.instead_of:
-        return False
-    surname = re.escape(asked.instead_of.split()[-1])
-    for pattern in (_REPLACE_VERB + _NAME_AFTER % surname, surname + r"\s+(?:was|has been|had been|is being|will be)\s+"
-                    r"(?:replaced|succeeded)\s+(?:as\s+[^.;:]{0,30}?)?by\s+(?:\w+\s+){0,2}?(?P<new>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)",
-                    _NEW_BEFORE % surname):
-        m = re.search(pattern, text)
-        if m and not same_person(clean_name(m.group("new")) or m.group("new"), asked.instead_of):
-            return True
-    return False
+    """For "Who replaced X (as <role>)?": True when the sentence says someone else replaced X."""
+    surname = re.escape(asked.instead_of.split()[-1]) if asked.instead_of else ""
+    found = (re.search(pattern % surname, text) for pattern in _REPLACEMENT) if surname else ()
+    return any(m and not same_person(clean_name(m.group("new")) or m.group("new"), asked.instead_of) for m in found)
 
 
 def about_successor(text: str, asked: RoleQuestion) -> bool:
