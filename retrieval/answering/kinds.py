@@ -195,7 +195,7 @@ _NAMED_NUMBER = re.compile(
 )
 _NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", "March 3rd"), nor a chart place ("number one")
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?!,\d)|"
-    r",\s\d{1,3},|\(\d{1,3}\)|\b(?:aged|age of)\s\d{1,3}\b|\b(?:number|No\.?)\s(?:one|two|three|four|five|\d{1,3})\b|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
+    r",\s\d{1,3},|\(\d{1,3}\)|\b(?:aged|age of)\s\d{1,3}\b|\b(?:number|No\.?)\s(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,3})\b|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
 )
 
 

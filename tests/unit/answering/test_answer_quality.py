@@ -393,6 +393,7 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      ("How many nominations did it get?", "Staunton told BBC News 24 she had not expected it.", False),
      ("How many times was he married?", "He had made a living since the age of 22.", False),
      ("How many copies did the single sell?", "Jailhouse Rock became the UK's number one on Sunday.", False),
+     ("How many copies did the game sell?", "The game fell to number nine.", False),
      ("How many stores will open at midnight?", "Some 6,500 US stores plan to open just after midnight.", True),
      ("How many miles did she sail?", "She sailed 27,354 miles.", True),
      ("How many people watched the replay?", "The replay, on 19 January, was watched by 6.3 million.", True),
