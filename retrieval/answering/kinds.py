@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 
 # What the question asks for.
+# A race time, not a time of day: "What time did McIlroy run in Erfurt?".
+_WHAT_TIME_RUN = r"\bwhat time (?:did|does|has|had|will)\b.*\b(?:run|clock|record|post|finish|swim|set|win)\b"
 _KIND_PATTERNS = (
     ("number", re.compile(
         r"\bhow (many|much|old|long|far|big|large|tall|high|often|fast|soon|heavy|deep|wide)\b|\bwhat (number|"
         r"percentage|percent|amount|proportion|share|fraction|price|figure|level|rate|score|sum|size|total|"
-        r"cost|sentence|fine|salary|value|age)\b|\bby how much\b|"
-        # a race time, not a time of day: "What time did McIlroy run in Erfurt?"
-        r"\bwhat time (?:did|does|has|had|will)\b.*\b(?:run|clock|record|post|finish|swim|set|win)\b",
+        r"cost|sentence|fine|salary|value|age)\b|\bby how much\b|" + _WHAT_TIME_RUN,
         re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhen (did|was|were|is|will|does|do|has|had|are|should|could)\b|\b(what|which|"
                         r"in what) (year|years|date|month|day|century|decade|time|period)\b", re.I)),
@@ -42,8 +42,7 @@ _SUBKINDS = (
                 r"\b(?:teenager|octogenarian|nonagenarian|centenarian)\b", re.I)),
     # a race time: "What was Holmes's winning time?", "What time did McIlroy run?" ("4:01.28", "one minute, 46.68 seconds")
     ("race time",
-     re.compile(r"\b(?:winning|finishing|race|record|best|fastest|qualifying) time\b|"
-                r"\bwhat time (?:did|does|has|had|will)\b.*\b(?:run|clock|record|post|finish|swim|set|win)\b|\bin what time\b", re.I),
+     re.compile(r"\b(?:winning|finishing|race|record|best|fastest|qualifying) time\b|\bin what time\b|" + _WHAT_TIME_RUN, re.I),
      re.compile(r"\b\d{1,2}:\d\d(?:[.:]\d{1,2})?\b|" + _N + r"[\s-]+(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)\b|"
                 r"\b\d+(?:\.\d+)?\s?(?:h|s|min|sec)\b", re.I)),
     ("duration",

@@ -13,12 +13,14 @@ FTS5's own bm25() only picks the first-stage candidates (`CANDIDATE_POOL` of the
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from retrieval.indexing.lexical_store import ROW_SHIFT, LexicalStore
+from retrieval.text import tokenize
 from retrieval.types import ArticleInfo, SearchFilters, Sentence
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -187,6 +189,11 @@ class LexicalIndex:
         if want:
             self._df.update(self.store.doc_freq(want))
         return {t: self._df[t] for t in terms}
+
+    @functools.cached_property
+    def source_terms(self) -> frozenset[str]:
+        """The terms of every source's name (a question may name a source: "according to BBC Sport")."""
+        return frozenset(t for source in self.sources for t in tokenize(source))
 
     def spelled_like(self, term: str) -> list[str]:
         """Indexed terms spelled almost like `term` (a misspelt name: "nistlerooy" -> "nistelrooy")."""
