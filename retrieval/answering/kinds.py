@@ -57,6 +57,10 @@ _SUBKINDS = (
                 r"saved|borrow|borrowing|borrowed|compensation|award)\b|"
                 r"\bwhat (price|fee|fine|salary|cost|bid|profit|profits|revenue|revenues|sum|payout|pay-off|payoff|deal|"
                 r"value|budget|loss|losses|turnover|sales)\b|\bhow much (money|cash)\b|"
+                # "What was the budget for...?", "What's its annual profit?": the sum named after a verb
+                r"\bwhat(?:'s|’s| (?:is|was|were|are|will be|would be))\s+(?:the |its |their |his |her )?(?:\w+(?:'s|’s)? )?"
+                r"(?:annual |total |final |new |original )?(price|fee|fine|salary|cost|profit|profits|revenue|revenues|payout|"
+                r"pay-off|payoff|budget|turnover|bill|bonus|deficit|debt|settlement|compensation|damages|wage|wages)\b|"
                 r"\bhow (big|large|high|small) (is|was|were|are|will be) (?:the |their |its |his |her )?(?:\w+(?:'s|’s)? )?(fine|bill|fee|payout|pay-off|"
                 r"bonus|profit|profits|loss|losses|deficit|debt|budget|settlement|compensation|damages|salary|bid|offer)\b",
                 re.I),
@@ -86,10 +90,16 @@ _DATE_WORD = re.compile(
     r"spring|summer|autumn|winter|century|decade|morning|evening|night|ago|later|earlier|soon|until)\b",
     re.I,
 )
+# What a sentence answering "Why...?" says. Besides the connectives, the motives and grounds news
+# reports give: a fear ("New Line feared that..."), a lack ("lack the resources"), what a move
+# reflects, what was taken into account, what someone did it only to win or in the hope of.
 _REASON = re.compile(
     r"\b(because|after|due to|owing to|as a result|since|so that|in order to|blamed|blames|blame|reason|following|amid|"
     r"caused|led to|meant|as|thanks to|driven by|fuelled by|fueled by|on the back of|prompted|in a bid to|aimed at|"
-    r"amplified|triggered|sparked|partly|largely|mainly|to (?:fund|pay|help|avoid|allow|make|cut|raise|protect|meet|boost|save|stop))\b",
+    r"amplified|triggered|sparked|partly|largely|mainly|fear\w*|for fear|reflect(?:s|ed|ing)?|lack(?:s|ed|ing)?|"
+    r"only to|in the hope|hoping to|worried that|concerned that|into (?:consideration|account)|given that|so as to|"
+    r"on the grounds|to (?:fund|pay|help|avoid|allow|make|cut|raise|protect|meet|boost|save|stop|win|get|keep|ensure|"
+    r"secure|attract|reduce|limit|prevent))\b",
     re.I,
 )
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?\"“‘']\s)\b[A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*")

@@ -432,7 +432,11 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      ("When are the Independent Spirit Awards?", "Sideways dominated this year's Independent Spirit Awards.", False),
      ("When are the Independent Spirit Awards?", "The awards, now in their 20th year, honour independent films.", False),
      ("When are the Independent Spirit Awards?", "The awards are held on 26 February.", True),
-     ("When will the smoking ban start?", "The ban will be introduced next year.", True)],
+     ("When will the smoking ban start?", "The ban will be introduced next year.", True),
+     # A sum named after its verb ("What was the budget...?") asks for one as "What budget...?" does.
+     ("What was the budget for Mira Nair's Vanity Fair?", "Nair said she was thrilled to make Vanity Fair.", False),
+     ("What was the budget for Mira Nair's Vanity Fair?", "The film was made for $23m.", True),
+     ("What's Ferrari's annual profit?", "Ferrari won the title again.", False)],
 )
 def test_a_question_asking_for_a_date_sum_share_duration_age_year_or_count_needs_one(question, text, holds):
     assert kinds.holds_asked_value(question, text) is holds

@@ -45,6 +45,23 @@ def test_has_kind_looks_for_the_asked_kind():
     assert kinds.has_kind("why", "He withdrew after contracting a cold.")
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Weitz said New Line feared that the film would make the project unviable.",
+        "S&P had held back through fear that the government was dragging its feet.",
+        "They are smaller and lack the resources, so are squeezed out.",
+        "Their losses were smaller, reflecting the market's view that reinsurers would pay.",
+        "He is implicating his old boss only to win a lighter sentence.",
+        "The regulator said it had taken into consideration the work already under way.",
+    ],
+)
+def test_a_reason_is_also_a_motive_or_a_ground(sentence):
+    # How news reports give the why: a fear, a lack, what a move reflects, what was taken into account.
+    assert kinds.has_kind("why", sentence)
+    assert not kinds.has_kind("why", "The film opens in London on Friday.")
+
+
 def test_new_material_blanks_the_question_words():
     # The 14,000 is the question's own figure: only the 17.5% is new.
     q = "By how much has the roll of 14,000 voters shrunk?"
