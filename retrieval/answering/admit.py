@@ -11,7 +11,8 @@ likely they look, and some questions are answered by no candidate at all:
 - a role question answered only by a sentence naming the role ("Who runs Google?"), a "Who
   replaced X?" only by a sentence saying who replaced X or by another holder, from a story not naming
   X in the role (its other holders came before X), "Who won...?" only by a sentence saying someone
-  won, "Was X found guilty?" only by a verdict;
+  won, "Was X found guilty?" only by a verdict, "...the year before?" only by a sentence about an
+  earlier year;
 - what will or could happen does not answer what happened; a team sheet answers only a question
   about the team;
 - a question asking for a date, a sum, a share, a duration, an age, a year or a count is led by a
@@ -75,6 +76,8 @@ def answering(
         checks.append(lambda r, text: kinds.says_who_won(text))
     if kinds.asks_verdict(asked or question):
         checks.append(lambda r, text: kinds.says_verdict(text))
+    if kinds.asks_year_before(asked or question):
+        checks.append(lambda r, text: kinds.says_another_year(text))
     if kinds.asks_what_happened(asked or question):
         checks.append(lambda r, text: not kinds.says_what_will_happen(text))
     if not kinds.asks_about_a_team(question):  # a team sheet is no answer to anything else

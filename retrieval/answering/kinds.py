@@ -35,6 +35,10 @@ _KIND_PATTERNS = (
 # A number starts at its first digit and is read in one go (possessive runs): unanchored, "1,1,1..." or
 # a long run of digits made the engine retry every split (a 4 KB "sentence" took 0.5 s, 50 KB a minute).
 _N = r"\b(?:(?<![\d.,])\d++(?:[.,]\d++)*+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|several|few|many|hundreds|thousands|\w+teen)"
+# What "110m" counts when it is no sum: "110m tons", "2m people", "the 400m hurdles".
+_NOT_MONEY = (r"(?:tons?|tonnes?|barrels?|people|users|viewers|listeners|readers|subscribers|customers|passengers|visitors|"
+              r"households|homes|copies|units|miles|km|kilometres|metres|litres|gallons|acres|hectares|words|votes|voters|"
+              r"members|jobs|workers|hurdles|freestyle|backstroke|breaststroke|butterfly|medley|relay|race|final|title|record)\b")
 _SUBKINDS = (
     ("age",
      re.compile(r"\bhow old\b|\b(?:what|at what) age\b", re.I),
@@ -65,7 +69,7 @@ _SUBKINDS = (
                 r"bonus|profit|profits|loss|losses|deficit|debt|budget|settlement|compensation|damages|salary|bid|offer)\b",
                 re.I),
      re.compile(r"[£$€¥]\s?\d|(?<![\d.,])\d++(?:[.,]\d++)*+\s?(?:m|bn|k|million|billion|trillion)?\s?(?:pounds|dollars|euros|yen|francs|"
-                r"roubles|rupees|pence|cents|p)\b|\b\d+(?:\.\d+)?\s?(?:m|bn)\b", re.I)),
+                r"roubles|rupees|pence|cents|p)\b|\b\d+(?:\.\d+)?\s?(?:m|bn)\b(?!\s?" + _NOT_MONEY + r")", re.I)),
     ("share",
      re.compile(r"\bwhat (share|percentage|percent|proportion|fraction|rate)\b|\bhow much of\b|\bby how much\b|"
                 r"\bwhat (per cent|part of)\b", re.I),
@@ -180,7 +184,7 @@ _DAY = re.compile(
 _ASKS_COUNT = re.compile(r"\bhow many\b", re.I)
 _COUNT = re.compile(
     r"(?<![\w.,])\d++(?:[.,]\d++)*+(?:%|m|bn|k)?(?![\w-])|" + _NUMBER_WORD.pattern
-    + r"|\b(?:\w+teen|none|no|nobody|single|scores|all|both|every)\b",
+    + r"|\b(?:\w+teen|none|no|nobody|single|scores|(?<!they )(?<!we )(?<!us )(?<!you )(?<!them )all|both|every)\b",  # not "they all"
     re.I,
 )
 # ... but "How many times has Maduro won?" is answered by "for the third consecutive time".
@@ -202,8 +206,9 @@ _MEASURE = re.compile(
 _NAMED_NUMBER = re.compile(
     r"\b[A-Z][\w&]*\s+(?:One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten)\b|(?<=[\w,] )[A-Z][\w&]*\s+\d{1,3}\b(?![.,]?\d|%|-)"
 )
-_NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", "March 3rd"), nor a chart place ("number one")
-    r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?!,\d)|"
+_NOT_A_COUNT = re.compile(  # ... nor a day of a month ("Wednesday 19 January", "March 3rd"), nor a chart place ("number one"),
+    # nor "one of the most unhealthy countries", nor a stage of a tournament ("reached the last four")
+    r"\bone of\b|\blast (?:four|eight|sixteen|16|32)\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"|\b" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?!,\d)|"
     r",\s\d{1,3},|\(\d{1,3}\)|\b(?:aged|age of)\s\d{1,3}\b|\b(?:number|No\.?)\s(?:one|two|three|four|five|six|seven|eight|nine|ten|\d{1,3})\b|\b\d{1,3}-year-old\b|\b\d++-\d++\b|\b(?:1[5-9]\d\d|20\d\d)s?\b(?![.,]\d)", re.I
 )
 
@@ -406,6 +411,23 @@ _SAYS_VERDICT = re.compile(
     r"pleaded|admitted)\b",
     re.I,
 )
+
+
+# "Who won the award the year before Leroi's Mutants?" asks about another year than the story's: a sentence
+# about this year's winner is no answer; one about "last year's" may be.
+_ASKS_YEAR_BEFORE = re.compile(r"\b(?:the\s+)?(?:year|season)\s+(?:before|earlier)\b|\bprevious\s+(?:year|season)\b", re.I)
+_SAYS_ANOTHER_YEAR = re.compile(
+    r"\b(?:last|previous|preceding)\s+(?:year|season)|\b(?:year|season)\s+(?:before|earlier)|\ba\s+year\s+(?:ago|earlier)",
+    re.I)  # not any year: "...knighted in 2002" does not say who lectured the year before Greenspan
+
+
+def asks_year_before(question: str) -> bool:
+    """True for "Who got it the year before?", "...in the previous season?"."""
+    return bool(_ASKS_YEAR_BEFORE.search(question))
+
+
+def says_another_year(text: str) -> bool:  # "last year's winner", "a year earlier"
+    return bool(_SAYS_ANOTHER_YEAR.search(text))
 
 
 def asks_verdict(question: str) -> bool:

@@ -436,7 +436,16 @@ def test_a_filtered_question_is_declined_until_a_story_answers_it(
      # A sum named after its verb ("What was the budget...?") asks for one as "What budget...?" does.
      ("What was the budget for Mira Nair's Vanity Fair?", "Nair said she was thrilled to make Vanity Fair.", False),
      ("What was the budget for Mira Nair's Vanity Fair?", "The film was made for $23m.", True),
-     ("What's Ferrari's annual profit?", "Ferrari won the title again.", False)],
+     ("What's Ferrari's annual profit?", "Ferrari won the title again.", False),
+     # "110m tons" is no sum, "the 400m hurdles" neither.
+     ("How much money will China invest in Venezuela's refineries?", "China's oil imports will be 110m tons.", False),
+     ("How much money will China invest in Venezuela's refineries?", "He won the 400m hurdles.", False),
+     ("How much money will China invest in Venezuela's refineries?", "China will invest $500m in them.", True),
+     # "one of the most unhealthy countries", "they all", "the last four" count nothing.
+     ("How many Scots die from smoking every year?", "They all make us one of the most unhealthy countries.", False),
+     ("How many Scots die from smoking every year?", "Some 13,000 Scots die each year.", True),
+     ("How many aces did Hewitt serve?", "Hewitt had never reached the last four at his home Grand Slam.", False),
+     ("How many aces did Hewitt serve?", "Hewitt served 21 aces.", True)],
 )
 def test_a_question_asking_for_a_date_sum_share_duration_age_year_or_count_needs_one(question, text, holds):
     assert kinds.holds_asked_value(question, text) is holds
@@ -589,3 +598,25 @@ def test_a_verdict_question_is_answered_only_by_a_verdict(tmp_path, settings):
     ], engine)
     ans = engine.ask(question)
     assert not ans.abstained and "not guilty" in ans.citations[0].quote, ans.answer
+
+
+def test_a_question_about_the_year_before_is_not_answered_by_this_years(tmp_path, settings):
+    # "Who won the Guardian First Book Award the year before Armand Marie Leroi's Mutants?" was led by
+    # "Leroi scooped the prize for Mutants": a sentence about this year's winner.
+    assert kinds.asks_year_before("And who got it the year before?")
+    assert not kinds.asks_year_before("Who won the award this year?")
+    engine = engine_over(tmp_path / "corpus", settings, [
+        {"title": "Mutants wins Guardian book prize",
+         "text": "Armand Marie Leroi has won the Guardian First Book Award for Mutants. The lecturer at Imperial "
+                 "College scooped the 10,000 pound prize at a ceremony in London."},
+    ])
+    question = "Who won the Guardian First Book Award the year before Armand Marie Leroi's Mutants?"
+    assert engine.ask(question).abstained
+    told = engine_over(tmp_path / "told", settings.with_(data_dir=tmp_path / "told-data"), [
+        {"title": "Mutants wins Guardian book prize",
+         "text": "Armand Marie Leroi has won the Guardian First Book Award for Mutants. The lecturer at Imperial "
+                 "College scooped the 10,000 pound prize at a ceremony in London. Last year's Guardian First Book "
+                 "Award was won by Robert Macfarlane for Mountains of the Mind."},
+    ])
+    ans = told.ask(question)
+    assert not ans.abstained and "Last year's" in ans.citations[0].quote, ans.answer
