@@ -581,42 +581,40 @@ def test_questions_asking_for_a_verdict(question, asks):
     assert kinds.asks_verdict(question) is asks
 
 
-def test_a_verdict_question_is_answered_only_by_a_verdict(tmp_path, settings):
-    # "Was Michael Jackson found guilty or not guilty at the end of his child abuse trial?" over the BBC set
-    # (written before the jury decided) quoted his mother's "100% certain" he did not commit the crimes.
-    engine = engine_over(tmp_path / "corpus", settings, [
-        {"title": "Jackson's mother backs son",
-         "text": "Michael Jackson's mother has said she is 100% certain her son did not commit the child abuse "
-                 "crimes he is charged with. His trial on child abuse charges begins next month in Santa Maria."},
-    ])
-    question = "Was Michael Jackson found guilty or not guilty at the end of his child abuse trial?"
+@pytest.mark.parametrize(
+    ("question", "story", "answering", "lead"),
+    [
+        # "Was Michael Jackson found guilty...?" over the BBC set (written before the jury decided) quoted
+        # his mother's "100% certain" he did not commit the crimes: only a verdict answers.
+        ("Was Michael Jackson found guilty or not guilty at the end of his child abuse trial?",
+         {"title": "Jackson's mother backs son",
+          "text": "Michael Jackson's mother has said she is 100% certain her son did not commit the child abuse "
+                  "crimes he is charged with. His trial on child abuse charges begins next month in Santa Maria."},
+         {"title": "Jackson cleared of all charges",
+          "text": "A jury in Santa Maria found Michael Jackson not guilty of all ten charges at the end of his child "
+                  "abuse trial. Fans cheered outside the court."},
+         "not guilty"),
+        # "Who won the Guardian First Book Award the year before Armand Marie Leroi's Mutants?" was led by
+        # "Leroi scooped the prize for Mutants": this year's winner. Only an earlier year's answers.
+        ("Who won the Guardian First Book Award the year before Armand Marie Leroi's Mutants?",
+         {"title": "Mutants wins Guardian book prize",
+          "text": "Armand Marie Leroi has won the Guardian First Book Award for Mutants. The lecturer at Imperial "
+                  "College scooped the 10,000 pound prize at a ceremony in London."},
+         {"title": "Leroi follows Macfarlane",
+          "text": "Armand Marie Leroi follows a line of Guardian First Book Award winners. Last year's Guardian "
+                  "First Book Award was won by Robert Macfarlane for Mountains of the Mind."},
+         "Last year's"),
+    ],
+)
+def test_a_question_is_declined_until_a_sentence_says_what_it_asks(tmp_path, settings, question, story, answering, lead):
+    engine = engine_over(tmp_path / "corpus", settings, [story])
     assert engine.ask(question).abstained
-    engine_over(tmp_path / "corpus", settings, [
-        {"title": "Jackson cleared of all charges",
-         "text": "A jury in Santa Maria found Michael Jackson not guilty of all ten charges at the end of his child "
-                 "abuse trial. Fans cheered outside the court."},
-    ], engine)
+    engine_over(tmp_path / "corpus", settings, [answering], engine)
     ans = engine.ask(question)
-    assert not ans.abstained and "not guilty" in ans.citations[0].quote, ans.answer
+    assert not ans.abstained and lead in ans.citations[0].quote, ans.answer
 
 
-def test_a_question_about_the_year_before_is_not_answered_by_this_years(tmp_path, settings):
-    # "Who won the Guardian First Book Award the year before Armand Marie Leroi's Mutants?" was led by
-    # "Leroi scooped the prize for Mutants": a sentence about this year's winner.
+def test_questions_about_the_year_before():
     assert kinds.asks_year_before("And who got it the year before?")
+    assert kinds.asks_year_before("Who won it in the previous season?")
     assert not kinds.asks_year_before("Who won the award this year?")
-    engine = engine_over(tmp_path / "corpus", settings, [
-        {"title": "Mutants wins Guardian book prize",
-         "text": "Armand Marie Leroi has won the Guardian First Book Award for Mutants. The lecturer at Imperial "
-                 "College scooped the 10,000 pound prize at a ceremony in London."},
-    ])
-    question = "Who won the Guardian First Book Award the year before Armand Marie Leroi's Mutants?"
-    assert engine.ask(question).abstained
-    told = engine_over(tmp_path / "told", settings.with_(data_dir=tmp_path / "told-data"), [
-        {"title": "Mutants wins Guardian book prize",
-         "text": "Armand Marie Leroi has won the Guardian First Book Award for Mutants. The lecturer at Imperial "
-                 "College scooped the 10,000 pound prize at a ceremony in London. Last year's Guardian First Book "
-                 "Award was won by Robert Macfarlane for Mountains of the Mind."},
-    ])
-    ans = told.ask(question)
-    assert not ans.abstained and "Last year's" in ans.citations[0].quote, ans.answer
