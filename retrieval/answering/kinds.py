@@ -422,8 +422,8 @@ _SAYS_ANOTHER_YEAR = re.compile(
 
 
 def asks_year_before(question: str) -> bool:
-    """True for "Who got it the year before?", "...in the previous season?"."""
-    return bool(_ASKS_YEAR_BEFORE.search(question))
+    """True for "Who got it the year before?"; not for a value compared with it ("rose 12% on a year before")."""
+    return bool(_ASKS_YEAR_BEFORE.search(question)) and not asks_value(question)
 
 
 def says_another_year(text: str) -> bool:  # "last year's winner", "a year earlier"

@@ -618,3 +618,4 @@ def test_questions_about_the_year_before():
     assert kinds.asks_year_before("And who got it the year before?")
     assert kinds.asks_year_before("Who won it in the previous season?")
     assert not kinds.asks_year_before("Who won the award this year?")
+    assert not kinds.asks_year_before("By how much did profits rise on the year before?")  # a comparison
