@@ -29,7 +29,7 @@ from functools import partial
 
 import numpy as np
 
-from retrieval.answering import date_rules, kinds, rerank, roles
+from retrieval.answering import checks, date_rules, kinds, rerank, roles
 from retrieval.answering.lexical import LexicalIndex
 from retrieval.text import tokenize
 
@@ -56,7 +56,7 @@ def answering(
     ranked = _near_the_asked_year(lex, ranked, question, story_text)
     if not _mentions_the_asked_numbers(lex, ranked, asked or question, story_text):
         return []
-    checks: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
+    musts: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
         def holds_role(r: int, text: str) -> bool:
             return roles.states_role(text, role, partial(lex.article_terms, lex.article_of(r)))
@@ -64,24 +64,24 @@ def answering(
         if role.instead_of:  # "Who replaced X?": a sentence saying who replaced X, or one naming another holder,
             # not about X in the role, in a story not from X's time (one naming X in the role: its other holders came before X)
             named = _StoryHolders(lex, role)
-            checks.append(lambda r, text: roles.names_replacement(text, role) or (
+            musts.append(lambda r, text: roles.names_replacement(text, role) or (
                 holds_role(r, text)
                 and roles.about_successor(text, role)
                 and any(not roles.same_person(n, role.instead_of) for n in named.of(r))
                 and not named.in_story(r, role.instead_of)
             ))
         else:
-            checks.append(holds_role)
-    elif kinds.asks_who_won(question):
-        checks.append(lambda r, text: kinds.says_who_won(text))
-    if kinds.asks_verdict(asked or question):
-        checks.append(lambda r, text: kinds.says_verdict(text))
-    if kinds.asks_year_before(asked or question):
-        checks.append(lambda r, text: kinds.says_another_year(text))
-    if kinds.asks_what_happened(asked or question):
-        checks.append(lambda r, text: not kinds.says_what_will_happen(text))
-    if not kinds.asks_about_a_team(question):  # a team sheet is no answer to anything else
-        checks.append(lambda r, text: not kinds.is_team_sheet(text))
+            musts.append(holds_role)
+    elif checks.asks_who_won(question):
+        musts.append(lambda r, text: checks.says_who_won(text))
+    if checks.asks_verdict(asked or question):
+        musts.append(lambda r, text: checks.says_verdict(text))
+    if checks.asks_year_before(asked or question):
+        musts.append(lambda r, text: checks.says_another_year(text))
+    if checks.asks_what_happened(asked or question):
+        musts.append(lambda r, text: not checks.says_what_will_happen(text))
+    if not checks.asks_about_a_team(question):  # a team sheet is no answer to anything else
+        musts.append(lambda r, text: not checks.is_team_sheet(text))
     # The other sentences may follow a value question's lead: a multi-hop question's first hop names
     # no date (HotpotQA cited gold 90 -> 88% when they were left out).
     led = not kinds.asks_value(asked or question)
@@ -89,7 +89,7 @@ def answering(
     out: list[tuple[int, float]] = []
     for row, prob in zip(ranked.rows.tolist(), ranked.prob.tolist()):  # best first, until k pass
         text = lex.text(row)
-        if not all(check(row, text) for check in checks) or rerank.already_said(text, said):
+        if not all(must(row, text) for must in musts) or rerank.already_said(text, said):
             continue
         if not led and kinds.holds_asked_value(asked or question, text) and (
             not person or kinds.gives_age_of(person, text, _context(lex, row))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answering import kinds
+from retrieval.answering import checks, kinds
 from retrieval.answering.answerers.base import NO_ANSWER
 from retrieval.answering.question import TOO_VAGUE, is_vague
 from tests.helpers import engine_over
@@ -204,16 +204,15 @@ def test_greetings_and_chat_shorthand_are_not_searched(question, plain):
 def test_the_chat_readers_read_messy_input_in_one_pass():
     # 50 KB runs of spaces, brackets, capitals and words: what they find (each pattern reads a
     # run from its first character; see benchmarks/messy_patterns.py for why that matters).
-    from retrieval.answering import kinds
     from retrieval.answering.question import plain_question
     from retrieval.text import restore_case
 
     assert plain_question("who " + " " * 50_000 + "?") == "who?"
     assert plain_question("(" * 50_000 + "who") == "who"
     assert plain_question("hey " * 10_000 + "who leads") == "who leads"
-    assert kinds.says_what_will_happen("said " * 10_000 + "it will") is False
-    assert kinds.says_what_will_happen("x " * 25_000 + "will") is True
-    assert kinds.asks_what_happened("a" * 50_000 + "ed") and not kinds.asks_what_happened("is " + "a" * 50_000)
+    assert checks.says_what_will_happen("said " * 10_000 + "it will") is False
+    assert checks.says_what_will_happen("x " * 25_000 + "will") is True
+    assert checks.asks_what_happened("a" * 50_000 + "ed") and not checks.asks_what_happened("is " + "a" * 50_000)
     assert restore_case("who is arsenal", ["Arsenal " * 10_000]) == "who is Arsenal"
 
 
@@ -262,9 +261,7 @@ def test_a_question_typed_in_lower_case_is_ranked_as_typed_with_capitals(news_en
      ("Who claimed the title?", True), ("Who scored the winner?", False), ("How many games has Chelsea won?", False)],
 )
 def test_who_won_questions(question, asks):
-    from retrieval.answering import kinds
-
-    assert kinds.asks_who_won(question) is asks
+    assert checks.asks_who_won(question) is asks
 
 
 @pytest.mark.parametrize(
@@ -276,9 +273,7 @@ def test_who_won_questions(question, asks):
      ("How much is it expected to cost?", False), ("What would they buy?", False), ("Which camera they'd buy?", False)],
 )
 def test_questions_about_what_happened(question, past):
-    from retrieval.answering import kinds
-
-    assert kinds.asks_what_happened(question) is past
+    assert checks.asks_what_happened(question) is past
 
 
 @pytest.mark.parametrize(
@@ -294,9 +289,7 @@ def test_questions_about_what_happened(question, past):
      ("The struggle, planned to last 48 hours, went on for 63 days.", False)],
 )
 def test_sentences_saying_what_will_happen(text, future):
-    from retrieval.answering import kinds
-
-    assert kinds.says_what_will_happen(text) is future
+    assert checks.says_what_will_happen(text) is future
 
 
 # Each filter after ranking: a question the near story does not answer is declined, and answered
@@ -461,7 +454,7 @@ def test_a_question_asking_for_a_date_sum_share_duration_age_year_or_count_needs
      ("They have two world class game-breakers in Josh Lewsey and Jason Robinson.", False)],
 )
 def test_team_sheets(text, sheet):
-    assert kinds.is_team_sheet(text) is sheet
+    assert checks.is_team_sheet(text) is sheet
 
 
 # A match preview's team sheet shares every name a question about the match uses; it answers a
@@ -477,9 +470,9 @@ def test_a_team_sheet_answers_only_a_question_about_the_team(tmp_path, settings)
     }
     engine = engine_over(tmp_path / "corpus", settings, [story])
     ans = engine.ask("Which England players did Paul O'Connell single out, J Robinson or J Lewsey?")
-    assert all(not kinds.is_team_sheet(c.quote) for c in ans.citations), ans.answer
+    assert all(not checks.is_team_sheet(c.quote) for c in ans.citations), ans.answer
     ans = engine.ask("Who is in the England team to face Ireland, J Robinson and J Lewsey?")
-    assert not ans.abstained and any(kinds.is_team_sheet(c.quote) for c in ans.citations), ans.answer
+    assert not ans.abstained and any(checks.is_team_sheet(c.quote) for c in ans.citations), ans.answer
 
 
 
@@ -578,7 +571,7 @@ def test_a_question_naming_only_what_no_story_names_is_declined(tmp_path, settin
      ("Who is the individual who pleaded not guilty to fraud charges?", False)],
 )
 def test_questions_asking_for_a_verdict(question, asks):
-    assert kinds.asks_verdict(question) is asks
+    assert checks.asks_verdict(question) is asks
 
 
 @pytest.mark.parametrize(
@@ -615,7 +608,7 @@ def test_a_question_is_declined_until_a_sentence_says_what_it_asks(tmp_path, set
 
 
 def test_questions_about_the_year_before():
-    assert kinds.asks_year_before("And who got it the year before?")
-    assert kinds.asks_year_before("Who won it in the previous season?")
-    assert not kinds.asks_year_before("Who won the award this year?")
-    assert not kinds.asks_year_before("By how much did profits rise on the year before?")  # a comparison
+    assert checks.asks_year_before("And who got it the year before?")
+    assert checks.asks_year_before("Who won it in the previous season?")
+    assert not checks.asks_year_before("Who won the award this year?")
+    assert not checks.asks_year_before("By how much did profits rise on the year before?")  # a comparison
