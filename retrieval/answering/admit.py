@@ -12,7 +12,7 @@ likely they look, and some questions are answered by no candidate at all:
   replaced X?" only by a sentence saying who replaced X or by another holder, from a story not naming
   X in the role (its other holders came before X), "Who won...?" only by a sentence saying someone
   won, "Was X found guilty?" only by a verdict, "...the year before?" only by a sentence about an
-  earlier year;
+  earlier year, "What's the name of...?" only by a sentence giving a name;
 - what will or could happen does not answer what happened; a team sheet answers only a question
   about the team;
 - a question asking for a date, a sum, a share, a duration, an age, a year or a count is led by a
@@ -76,6 +76,8 @@ def answering(
         musts.append(lambda r, text: checks.says_who_won(text))
     if checks.asks_verdict(asked or question):
         musts.append(lambda r, text: checks.says_verdict(text))
+    if checks.asks_name(asked or question):
+        musts.append(lambda r, text: checks.says_name(text, asked or question))
     if checks.asks_year_before(asked or question):
         musts.append(lambda r, text: checks.says_another_year(text))
     if checks.asks_what_happened(asked or question):

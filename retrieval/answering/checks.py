@@ -2,15 +2,16 @@
 event, and whether a sentence says it.
 
 Checks of `admit.py`, after ranking: "Who won...?" is answered by a sentence saying someone won, "Was X
-found guilty?" by a verdict, "...the year before?" by a sentence about an earlier year, a question
-about what happened not by what will or could happen, and a team sheet only a question about a team.
+found guilty?" by a verdict, "...the year before?" by a sentence about an earlier year, "What's the
+name of...?" by a name, a question about what happened not by what will or could happen, and a team
+sheet only a question about a team.
 """
 
 from __future__ import annotations
 
 import re
 
-from retrieval.answering.kinds import asks_value
+from retrieval.answering.kinds import asks_value, new_material
 
 # "Who won the 2004 Super Bowl?": a question asking who won is answered only by a sentence saying
 # someone won, beat someone or took a title; the stories about the event that never say who won
@@ -138,3 +139,26 @@ def is_team_sheet(text: str) -> bool:
 def asks_about_a_team(question: str) -> bool:
     """True when a team sheet may answer: the question asks who is in a team or squad."""
     return bool(_ASKS_TEAM.search(question))
+
+
+# "What's the name of the man who dumped manure on Kilroy-Silk?" and "What will the merged bank be called?"
+# ask for a name: "As I started to turn round a guy tipped a bucket of farmyard muck over me" gives none.
+# A name is a capitalised word the question does not use (not opening the sentence or a quote, not "I"),
+# or a word after "called", "named", "dubbed" ("was called Bankash-A").
+_ASKS_NAME = re.compile(
+    r"\bwhat(?:'s|’s|\s+is|\s+was|\s+were|\s+are|\s+will\s+be)?\s+(?:the\s+)?names?\s+of\b|"
+    r"\bwhat\s+(?:will|would|is|was|are|were|does|did)\b.*\b(?:called|named|dubbed|titled|known\s+as)\s*\??\s*$",
+    re.I,
+)
+_SAYS_NAME = re.compile(r"(?<!^)(?<![.!?\"“‘']\s)(?<![\"“‘'])\b(?!I\b)[A-Z][\w'’-]*")
+_CALLED = re.compile(r"\b(?:called|named|dubbed|titled|known\s+as)\s+[\"“‘']?[A-Z0-9]")
+
+
+def asks_name(question: str) -> bool:
+    """True for "What's the name of...?", "What will the merged bank be called?"."""
+    return bool(_ASKS_NAME.search(question))
+
+
+def says_name(text: str, question: str) -> bool:
+    """True when the text gives a name the question does not already use."""
+    return bool(_SAYS_NAME.search(new_material(text, question)) or _CALLED.search(text))

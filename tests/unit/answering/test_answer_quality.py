@@ -597,6 +597,16 @@ def test_questions_asking_for_a_verdict(question, asks):
           "text": "Armand Marie Leroi follows a line of Guardian First Book Award winners. Last year's Guardian "
                   "First Book Award was won by Robert Macfarlane for Mountains of the Mind."},
          "Last year's"),
+        # "What's the name of the man who dumped a bucket of manure on Robert Kilroy-Silk?" quoted his "a guy
+        # tipped a bucket of farmyard muck over me": a question asking for a name is answered by one.
+        ("What's the name of the man who dumped a bucket of manure on Robert Kilroy-Silk?",
+         {"title": "Kilroy-Silk hit by manure",
+          "text": "Robert Kilroy-Silk has been covered in manure outside a television studio. \"As I started to turn "
+                  "round a guy tipped a bucket of farmyard muck over me,\" he said."},
+         {"title": "Man charged over manure attack",
+          "text": "Police have charged a man over the attack on Robert Kilroy-Silk. They named him as Daniel Jones, "
+                  "a 22-year-old student from Cambridge, who dumped a bucket of manure on the politician."},
+         "Daniel Jones"),
     ],
 )
 def test_a_question_is_declined_until_a_sentence_says_what_it_asks(tmp_path, settings, question, story, answering, lead):
@@ -605,6 +615,20 @@ def test_a_question_is_declined_until_a_sentence_says_what_it_asks(tmp_path, set
     engine_over(tmp_path / "corpus", settings, [answering], engine)
     ans = engine.ask(question)
     assert not ans.abstained and lead in ans.citations[0].quote, ans.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "names"),
+    [("What is the trojan that targets Microsoft's anti-spyware tool called?",
+      "Stephen Toulouse, a security manager at Microsoft, said the program was called Bankash-A.", True),
+     ("What's the name of the man who attacked him?", "The man who attacked him has not been named.", False),
+     ("What's the name of the man who attacked him?", "\"As I turned round a guy hit me,\" he said.", False),
+     ("What will the merged bank be called?", "It will be known as Mitsubishi UFJ Financial Group.", True)],
+)
+def test_a_question_asking_for_a_name_needs_one(question, text, names):
+    assert checks.asks_name(question)
+    assert checks.says_name(text, question) is names
+    assert not checks.asks_name("Who named the new bank?")
 
 
 def test_questions_about_the_year_before():
