@@ -50,11 +50,12 @@ def answering(
     `question` is the standalone question, `asked` the reader's own words when they differ, `role`
     the role question read from them (if any), `said` the content words of the last answer.
     """
-    if not _names_something_indexed(lex, kinds.named_things(asked or question)):
+    own = asked or question  # the reader's own words: what most checks read
+    if not _names_something_indexed(lex, kinds.named_things(own)):
         return []
     story_text = _StoryText(lex)
     ranked = _near_the_asked_year(lex, ranked, question, story_text)
-    if not _mentions_the_asked_numbers(lex, ranked, asked or question, story_text):
+    if not _mentions_the_asked_numbers(lex, ranked, own, story_text):
         return []
     musts: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
@@ -74,26 +75,26 @@ def answering(
             musts.append(holds_role)
     elif checks.asks_who_won(question):
         musts.append(lambda r, text: checks.says_who_won(text))
-    if checks.asks_verdict(asked or question):
+    if checks.asks_verdict(own):
         musts.append(lambda r, text: checks.says_verdict(text))
-    if checks.asks_name(asked or question):
-        musts.append(lambda r, text: checks.says_name(text, asked or question))
-    if checks.asks_year_before(asked or question):
+    if checks.asks_name(own):
+        musts.append(lambda r, text: checks.says_name(text, own))
+    if checks.asks_year_before(own):
         musts.append(lambda r, text: checks.says_another_year(text))
-    if checks.asks_what_happened(asked or question):
+    if checks.asks_what_happened(own):
         musts.append(lambda r, text: not checks.says_what_will_happen(text))
     if not checks.asks_about_a_team(question):  # a team sheet is no answer to anything else
         musts.append(lambda r, text: not checks.is_team_sheet(text))
     # The other sentences may follow a value question's lead: a multi-hop question's first hop names
     # no date (HotpotQA cited gold 90 -> 88% when they were left out).
-    led = not kinds.asks_value(asked or question)
-    person = kinds.age_of(asked or question)
+    led = not kinds.asks_value(own)
+    person = kinds.age_of(own)
     out: list[tuple[int, float]] = []
     for row, prob in zip(ranked.rows.tolist(), ranked.prob.tolist()):  # best first, until k pass
         text = lex.text(row)
         if not all(must(row, text) for must in musts) or rerank.already_said(text, said):
             continue
-        if not led and kinds.holds_asked_value(asked or question, text) and (
+        if not led and kinds.holds_asked_value(own, text) and (
             not person or kinds.gives_age_of(person, text, _context(lex, row))
         ):
             out.insert(0, (row, prob))
@@ -111,8 +112,10 @@ def _names_something_indexed(lex: LexicalIndex, names: list[str]) -> bool:
     wanted = [terms for name in names if (terms := tokenize(name))]
     if not wanted:
         return True
+    df = lex.doc_freq([t for terms in wanted for t in terms])  # one look-up for every term
+
     def indexed(term: str) -> bool:  # cheapest first: the term's count, the sources' names, then spellings
-        return lex.doc_freq([term])[term] > 0 or term in lex.source_terms or bool(lex.spelled_like(term))
+        return df[term] > 0 or term in lex.source_terms or bool(lex.spelled_like(term))
 
     return any(all(indexed(t) for t in terms) for terms in wanted)
 
