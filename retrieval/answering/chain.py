@@ -36,7 +36,7 @@ from retrieval.answering.question import TOO_VAGUE, check_history, check_questio
 from retrieval.answering.rerank import load_model
 from retrieval.indexing.sentences import MAX_SENTENCE_CHARS
 from retrieval.settings import Settings
-from retrieval.types import Answer, Citation, Hit, SearchFilters
+from retrieval.types import Answer, ArticleInfo, Citation, Hit, SearchFilters
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -71,8 +71,16 @@ class _Turn:
     filters: SearchFilters | None = None
     standalone: str = ""
     hits: list[Hit] = field(default_factory=list)
+    closest: ArticleInfo | None = None  # the story a declined answer points to (`Searcher.answer_evidence`)
     llm_down: str = ""  # why the LLM is not used for this question ("" when it is fine)
     vague: bool = False  # too vague to look up: the answer asks for a topic
+
+
+def closest_note(article: ArticleInfo) -> str:
+    """The one line a declined answer adds: the story the question most likely asks about, to read."""
+    about = ", ".join(p for p in (article.source, article.published_at[:10]) if p)
+    where = f" {article.url}" if article.url else ""
+    return f'closest story (it may not say): "{" ".join(article.title.split())}"' + (f" ({about})" if about else "") + where
 
 
 def fallback_note(exc: AnswererUnavailable) -> str:
@@ -208,10 +216,11 @@ class AnswerPipeline:
         if is_vague(turn.standalone):
             turn.vague = True
             return turn
-        hits = self.searcher.answer_hits(
+        found = self.searcher.answer_evidence(
             turn.standalone, k=self.settings.top_k, filters=turn.filters, history=turn.history, asked=turn.question
         )
-        turn.hits = [bounded_hit(h) for h in hits]  # an old index may hold a 200 KB "sentence"
+        turn.hits = [bounded_hit(h) for h in found.hits]  # an old index may hold a 200 KB "sentence"
+        turn.closest = found.closest
         return turn
 
     def _answer_stream(self, turns: Iterator[_Turn]) -> Iterator[str | Answer]:
@@ -266,7 +275,8 @@ class AnswerPipeline:
             # An abstention; or an extractive quote that failed the checks (it reads like an
             # instruction to a model), which is never evidence.
             yield NO_ANSWER
-            yield self._answer(turn, answerer, NO_ANSWER, (), note, abstained=True)
+            notes = (note, closest_note(turn.closest) if turn.closest else "")
+            yield self._answer(turn, answerer, NO_ANSWER, (), "; ".join(n for n in notes if n), abstained=True)
 
     @staticmethod
     def _answer(

@@ -194,12 +194,17 @@ class RankerModel:
         """P(answers) per row of `features()` output (all FEATURES; the model reads its own columns)."""
         if len(feats) == 0:
             return np.zeros(0)
-        if self._columns is not None:
-            feats = feats[:, self._columns]
-        ua, xa = article_inputs(feats, arts)
-        pa = dict(zip(ua.tolist(), self.article.predict(xa).tolist()))
-        ps = self.sentence.predict(sentence_inputs(feats, arts))
+        pa = self.story_probabilities(feats, arts)
+        own = feats if self._columns is None else feats[:, self._columns]
+        ps = self.sentence.predict(sentence_inputs(own, arts))
         return ps * np.asarray([pa[a] for a in arts.tolist()])
+
+    def story_probabilities(self, feats: np.ndarray, arts: np.ndarray) -> dict[int, float]:
+        """P(the article is the story asked about), per candidate article (the first factor of `predict`)."""
+        if len(feats) == 0:
+            return {}
+        ua, xa = article_inputs(feats if self._columns is None else feats[:, self._columns], arts)
+        return dict(zip(ua.tolist(), self.article.predict(xa).tolist()))
 
     @cached_property
     def _columns(self) -> list[int] | None:
@@ -433,12 +438,16 @@ class Ranked:
 
     rows: np.ndarray
     prob: np.ndarray
+    story: tuple[int, float] | None = None  # the likeliest story asked about: (article, its probability)
 
 
 def rank(model: RankerModel, lex: LexicalIndex, rows: np.ndarray, feats: np.ndarray) -> Ranked:
     """Candidates ordered by the model's probability that they answer the question."""
     if len(rows) == 0:
         return Ranked(rows, np.zeros(0))
-    prob = model.predict(feats, lex.article_of(rows))
+    arts = lex.article_of(rows)
+    prob = model.predict(feats, arts)
     order = np.argsort(-prob, kind="stable")
-    return Ranked(rows[order], prob[order])
+    stories = model.story_probabilities(feats, arts)
+    story = max(stories.items(), key=lambda kv: (kv[1], -kv[0]))
+    return Ranked(rows[order], prob[order], story)

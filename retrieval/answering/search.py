@@ -41,7 +41,7 @@ from retrieval.answering.question import plain_question
 from retrieval.errors import QuestionError
 from retrieval.settings import Settings
 from retrieval.text import content_terms, restore_case, strip_citations, tokenize, uncased
-from retrieval.types import Hit, SearchFilters
+from retrieval.types import ArticleInfo, Hit, SearchFilters
 
 if TYPE_CHECKING:
     from retrieval.indexing.store import NewsIndex
@@ -218,6 +218,18 @@ class Searcher:
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
         """
+        return self.answer_evidence(question, k, filters, history, asked).hits
+
+    def answer_evidence(
+        self,
+        question: str,
+        k: int,
+        filters: SearchFilters | None = None,
+        history: Sequence[tuple[str, str]] = (),
+        asked: str = "",
+    ) -> Evidence:
+        """`answer_hits`, and when they are too unlikely to answer, the story the question most likely
+        asks about (`admit.closest_story`), for a declined answer to point to."""
         # As a reader types in chat: a greeting or shorthand is no part of what is asked (the chain
         # condenses the plain question already; callers of this method may not), and a question
         # typed without capitals takes the corpus's.
@@ -232,23 +244,28 @@ class Searcher:
         if role is None and (old := roles.replaced_whom(own, rewrite)):
             role = self._role_of(old, filters)
         if role is not None and (named := self._role_holders(role, k, filters)):
-            return named
+            return Evidence(named)
         if role is not None and role.also and (named := self._role_holders(replace(role, words=role.also), k, filters)):
-            return named
+            return Evidence(named)
         for name, reader in (
             (describe.asked_person(own), describe.descriptions),
             (describe.asked_club(own), partial(describe.descriptions, club=True)),
             (describe.asked_thing_name(own), describe.what_it_is),
         ):
             if name and (described := self._described(name, reader, k, filters)):
-                return described
+                return Evidence(described)
         found = self.answer_candidates(question, filters, history, asked)
         if found is None:
-            return []
+            return Evidence([])
         lex, rows, feats = found
-        ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
+        model = rerank.load_model(self.settings.ranker_model)
+        ranked = rerank.rank(model, lex, rows, feats)
         said = content_terms(strip_citations(history[-1][1])) if history else set()
-        return [self._hit(lex, r, p) for r, p in admit.answering(lex, ranked, question, asked, role, said, k)]
+        hits = [self._hit(lex, r, p) for r, p in admit.answering(lex, ranked, question, asked, role, said, k)]
+        if hits and hits[0].score >= model.threshold:
+            return Evidence(hits)
+        story = admit.closest_story(lex, ranked, question, asked)
+        return Evidence(hits, lex.article(story) if story is not None else None)
 
     def _cased(self, question: str, asked: str, filters: SearchFilters | None) -> tuple[str, str]:
         """A question typed all in lower case or capitals, with its words as its candidate sentences and
@@ -441,6 +458,15 @@ class Searcher:
             score=round(score, 6),
             context=lex.context(row),
         )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What `Searcher.answer_evidence` found: the sentences that may answer, best first, and, when none is
+    likely enough to answer, the story the question most likely asks about (None when no story is likely)."""
+
+    hits: list[Hit]
+    closest: ArticleInfo | None = None
 
 
 def _spread(rows: np.ndarray, scores: np.ndarray, article_rows: np.ndarray, k: int) -> list[int]:
