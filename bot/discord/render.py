@@ -133,7 +133,7 @@ def answer_messages(answer: Answer, limit: int = MESSAGE_LIMIT, max_messages: in
     """
     text = escape_discord(answer.answer.strip()) or "The articles don't say."
     # "-#" is Discord's subtext line: these read as footnotes, not as part of the answer.
-    footnotes = [filters_text(answer.filters)] + ([escape_discord(" ".join(answer.note.split()))] if answer.note else [])
+    footnotes = [filters_text(answer.filters)] + ([_note_text(answer.note)] if answer.note else [])
     footnotes = [x for x in footnotes if x]
     if footnotes:
         text = text + "\n\n" + "\n".join(f"-# {x}" for x in footnotes)
@@ -207,6 +207,20 @@ def digest_messages(digest: Digest, heading: str = "News digest", limit: int = M
 
 def _date(published_at: str) -> str:
     return published_at[:10] if published_at else ""
+
+
+_WEB_LINK = re.compile(r"https?://[^\s<>]+")
+
+
+def _note_text(note: str) -> str:
+    """A note on one line with its Markdown escaped, and a web link in it still a link (escaping its "_"
+    would break it): kept as <link>, which Discord links without unfurling a preview."""
+    note = " ".join(note.split())
+    parts, at = [], 0
+    for m in _WEB_LINK.finditer(note):
+        parts += [escape_discord(note[at : m.start()]), f"<{m.group(0)}>"]
+        at = m.end()
+    return "".join([*parts, escape_discord(note[at:])])
 
 
 def _link_target(url: str) -> str:

@@ -205,20 +205,9 @@ class Searcher:
 
     # -- second stage: the answering sentence, read in its context (rerank.py) ----------------
 
-    def answer_hits(
-        self,
-        question: str,
-        k: int,
-        filters: SearchFilters | None = None,
-        history: Sequence[tuple[str, str]] = (),
-        asked: str = "",
-    ) -> list[Hit]:
-        """The k sentences most likely to answer, best first; `Hit.score` is that probability.
-
-        `question` is the standalone question (a follow-up rewritten with its conversation's
-        subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
-        """
-        return self.answer_evidence(question, k, filters, history, asked).hits
+    def answer_hits(self, *args, **kwargs) -> list[Hit]:
+        """The k sentences most likely to answer, best first (`answer_evidence(...).hits`)."""
+        return self.answer_evidence(*args, **kwargs).hits
 
     def answer_evidence(
         self,
@@ -228,8 +217,13 @@ class Searcher:
         history: Sequence[tuple[str, str]] = (),
         asked: str = "",
     ) -> Evidence:
-        """`answer_hits`, and when they are too unlikely to answer, the story the question most likely
-        asks about (`admit.closest_story`), for a declined answer to point to."""
+        """The k sentences most likely to answer, best first (`Hit.score` is that probability), and when
+        they are too unlikely to answer, the story the question most likely asks about
+        (`admit.closest_story`), for a declined answer to point to.
+
+        `question` is the standalone question (a follow-up rewritten with its conversation's
+        subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
+        """
         # As a reader types in chat: a greeting or shorthand is no part of what is asked (the chain
         # condenses the plain question already; callers of this method may not), and a question
         # typed without capitals takes the corpus's.

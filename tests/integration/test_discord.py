@@ -238,6 +238,18 @@ def test_no_answer_is_private_and_help_stats_work(run, seed_engine):
     run(scenario, seed_engine)
 
 
+def test_a_declined_question_points_its_asker_to_the_closest_story(run, seed_engine):
+    async def scenario(w: World):
+        f = w.fake
+        inter = await f.slash("ask", w.alice, w.channel, {"question": "When will the remaining prisoners be freed?"})
+        await f.wait_for(lambda: inter.followups)
+        reply = inter.followups[0]
+        assert reply["flags"] & EPHEMERAL and reply["content"].startswith("The articles don't say.")
+        assert '\n-# closest story (it may not say): "The Venezuelan government has announced' in reply["content"]
+
+    run(scenario, seed_engine)
+
+
 # ---------------------------------------------------------------------------------------------
 # Mentions, threads, follow-ups, DMs
 

@@ -84,3 +84,13 @@ def test_rendering_shows_filters_and_local_files_by_name_only():
     listing = Listing(headlines=(Headline(ArticleInfo("a1", "Museum reopens", "notes"), c),))
     value = latest_embeds(listing)[0].fields[0].value
     assert "file museum.txt" in value and "/srv/private" not in value and "file://" not in value
+
+
+def test_a_note_keeps_its_link_a_link_and_escapes_the_rest():
+    answer = Answer("q", "The articles don't say.", True, "extractive", (),
+                    note='closest story (it may not say): "Fears_raised *over* ballet" (BBC, 2005-02-14) '
+                         "https://www.bbc.co.uk/news/uk_politics-123")
+    assert answer_messages(answer)[0].endswith(
+        '-# closest story (it may not say): "Fears\\_raised \\*over\\* ballet" (BBC, 2005-02-14) '
+        "<https://www.bbc.co.uk/news/uk_politics-123>"
+    )
