@@ -217,9 +217,9 @@ class Searcher:
         history: Sequence[tuple[str, str]] = (),
         asked: str = "",
     ) -> Evidence:
-        """The k sentences most likely to answer, best first (`Hit.score` is that probability), and when
-        they are too unlikely to answer, the story the question most likely asks about
-        (`admit.closest_story`), for a declined answer to point to.
+        """The k sentences most likely to answer, best first (`Hit.score` is that probability), and the
+        story the question most likely asks about (`admit.closest_story`), for an answer that declines
+        (below the threshold, an LLM's "don't say", a negative question no sentence negates) to point to.
 
         `question` is the standalone question (a follow-up rewritten with its conversation's
         subject) and `asked` the reader's own words, when they differ (see `answer_candidates`).
@@ -252,13 +252,10 @@ class Searcher:
         if found is None:
             return Evidence([])
         lex, rows, feats = found
-        model = rerank.load_model(self.settings.ranker_model)
-        ranked = rerank.rank(model, lex, rows, feats)
+        ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
         said = content_terms(strip_citations(history[-1][1])) if history else set()
         hits = [self._hit(lex, r, p) for r, p in admit.answering(lex, ranked, question, asked, role, said, k)]
-        if hits and hits[0].score >= model.threshold:
-            return Evidence(hits)
-        story = admit.closest_story(lex, ranked, question, asked)
+        story = admit.closest_story(lex, ranked, question, asked)  # for whichever answerer declines
         return Evidence(hits, lex.article(story) if story is not None else None)
 
     def _cased(self, question: str, asked: str, filters: SearchFilters | None) -> tuple[str, str]:
@@ -456,8 +453,8 @@ class Searcher:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What `Searcher.answer_evidence` found: the sentences that may answer, best first, and, when none is
-    likely enough to answer, the story the question most likely asks about (None when no story is likely)."""
+    """What `Searcher.answer_evidence` found: the sentences that may answer, best first, and the story the
+    question most likely asks about, for a declined answer to point to (None when no story is likely)."""
 
     hits: list[Hit]
     closest: ArticleInfo | None = None

@@ -32,6 +32,13 @@ def test_a_question_about_no_story_points_to_none(seed_engine, question):
     assert ans.abstained and "closest story" not in ans.note
 
 
+def test_a_negative_question_no_sentence_negates_points_to_the_story_too(seed_engine):
+    # "Who was not released?" is ranked well above the threshold, and declined by the extractive
+    # answerer because its best sentence negates nothing: a decline, so the story is named.
+    ans = seed_engine.ask("Who was not released?")
+    assert ans.abstained and ans.note.startswith('closest story (it may not say): "' + SEED_HEADLINE_START)
+
+
 def test_an_answer_points_to_no_story(seed_engine):
     ans = seed_engine.ask("How many people did Venezuela release?")
     assert not ans.abstained and "closest story" not in ans.note
