@@ -19,7 +19,7 @@ likely they look, and some questions are answered by no candidate at all:
   sentence giving one, or declined;
 - a follow-up wants something new: not what the last answer already said.
 
-A question none of them answers may still be about one story: `closest_story` names it, for a
+A question none of them answers may still be about one story: `answering` also names it, for a
 declined answer to point to.
 """
 
@@ -52,8 +52,9 @@ def answering(
     role: roles.RoleQuestion | None,
     said: set[str],
     k: int,
-) -> list[tuple[int, float]]:
-    """Up to k (row, probability) pairs that may answer, the lead first; [] when none may.
+) -> tuple[list[tuple[int, float]], int | None]:
+    """Up to k (row, probability) pairs that may answer, the lead first ([] when none may), and the story
+    the question most likely asks about (`_closest_story`), for a declined answer to point to.
 
     `question` is the standalone question, `asked` the reader's own words when they differ, `role`
     the role question read from them (if any), `said` the content words of the last answer.
@@ -61,7 +62,8 @@ def answering(
     own = asked or question  # the reader's own words: what most checks read
     kept = _asked_of_the_index(lex, ranked, question, own)
     if kept is None:
-        return []
+        return [], None
+    story = _closest_story(lex, ranked, kept)
     ranked = kept
     musts: list[Callable[[int, str], bool]] = []  # (row, its text) -> may it answer?
     if role is not None and roles.names_an_organisation(role):
@@ -109,20 +111,17 @@ def answering(
             out.append((row, prob))
         if led and len(out) >= k:
             break
-    return out[:k] if led else []
+    return (out[:k] if led else []), story
 
 
-def closest_story(lex: LexicalIndex, ranked: rerank.Ranked, question: str, asked: str = "") -> int | None:
+def _closest_story(lex: LexicalIndex, ranked: rerank.Ranked, kept: rerank.Ranked) -> int | None:
     """The story a declined question most likely asks about, for the reader to read for themselves: the
-    article the ranker finds likeliest, when its probability is at least CLOSEST_STORY_MIN and the question
-    may be about the index at all (it names nothing no story names, no year or number no candidate story
-    mentions). None otherwise: "How do I bake a Victoria sponge?" points to no story."""
+    article the ranker finds likeliest, when its probability is at least CLOSEST_STORY_MIN and it is among
+    the candidates the question may take (`kept`: the question names nothing no story names, no year or
+    number no candidate story mentions). None otherwise: "How do I bake a Victoria sponge?" points nowhere."""
     if ranked.story is None or ranked.story[1] < CLOSEST_STORY_MIN:
         return None
-    kept = _asked_of_the_index(lex, ranked, question, asked or question)
-    if kept is None or ranked.story[0] not in set(lex.article_of(kept.rows).tolist()):
-        return None
-    return ranked.story[0]
+    return ranked.story[0] if ranked.story[0] in set(lex.article_of(kept.rows).tolist()) else None
 
 
 def _asked_of_the_index(lex: LexicalIndex, ranked: rerank.Ranked, question: str, own: str) -> rerank.Ranked | None:

@@ -192,19 +192,18 @@ class RankerModel:
 
     def predict(self, feats: np.ndarray, arts: np.ndarray) -> np.ndarray:
         """P(answers) per row of `features()` output (all FEATURES; the model reads its own columns)."""
-        if len(feats) == 0:
-            return np.zeros(0)
-        pa = self.story_probabilities(feats, arts)
-        own = feats if self._columns is None else feats[:, self._columns]
-        ps = self.sentence.predict(sentence_inputs(own, arts))
-        return ps * np.asarray([pa[a] for a in arts.tolist()])
+        return self.predict_with_stories(feats, arts)[0]
 
-    def story_probabilities(self, feats: np.ndarray, arts: np.ndarray) -> dict[int, float]:
-        """P(the article is the story asked about), per candidate article (the first factor of `predict`)."""
+    def predict_with_stories(self, feats: np.ndarray, arts: np.ndarray) -> tuple[np.ndarray, dict[int, float]]:
+        """`predict`, and its first factor: P(the article is the story asked about), per candidate article."""
         if len(feats) == 0:
-            return {}
-        ua, xa = article_inputs(feats if self._columns is None else feats[:, self._columns], arts)
-        return dict(zip(ua.tolist(), self.article.predict(xa).tolist()))
+            return np.zeros(0), {}
+        if self._columns is not None:
+            feats = feats[:, self._columns]
+        ua, xa = article_inputs(feats, arts)
+        pa = dict(zip(ua.tolist(), self.article.predict(xa).tolist()))
+        ps = self.sentence.predict(sentence_inputs(feats, arts))
+        return ps * np.asarray([pa[a] for a in arts.tolist()]), pa
 
     @cached_property
     def _columns(self) -> list[int] | None:
@@ -445,9 +444,7 @@ def rank(model: RankerModel, lex: LexicalIndex, rows: np.ndarray, feats: np.ndar
     """Candidates ordered by the model's probability that they answer the question."""
     if len(rows) == 0:
         return Ranked(rows, np.zeros(0))
-    arts = lex.article_of(rows)
-    prob = model.predict(feats, arts)
+    prob, stories = model.predict_with_stories(feats, lex.article_of(rows))
     order = np.argsort(-prob, kind="stable")
-    stories = model.story_probabilities(feats, arts)
     story = max(stories.items(), key=lambda kv: (kv[1], -kv[0]))
     return Ranked(rows[order], prob[order], story)

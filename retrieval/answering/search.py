@@ -218,7 +218,7 @@ class Searcher:
         asked: str = "",
     ) -> Evidence:
         """The k sentences most likely to answer, best first (`Hit.score` is that probability), and the
-        story the question most likely asks about (`admit.closest_story`), for an answer that declines
+        story the question most likely asks about (`admit.answering`), for an answer that declines
         (below the threshold, an LLM's "don't say", a negative question no sentence negates) to point to.
 
         `question` is the standalone question (a follow-up rewritten with its conversation's
@@ -254,8 +254,8 @@ class Searcher:
         lex, rows, feats = found
         ranked = rerank.rank(rerank.load_model(self.settings.ranker_model), lex, rows, feats)
         said = content_terms(strip_citations(history[-1][1])) if history else set()
-        hits = [self._hit(lex, r, p) for r, p in admit.answering(lex, ranked, question, asked, role, said, k)]
-        story = admit.closest_story(lex, ranked, question, asked)  # for whichever answerer declines
+        admitted, story = admit.answering(lex, ranked, question, asked, role, said, k)
+        hits = [self._hit(lex, r, p) for r, p in admitted]
         return Evidence(hits, lex.article(story) if story is not None else None)
 
     def _cased(self, question: str, asked: str, filters: SearchFilters | None) -> tuple[str, str]:
